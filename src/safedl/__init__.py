@@ -1,0 +1,33 @@
+"""Safe-DL: security assessment of deep-learning image classifiers.
+
+From one profile: threat model, attack simulation, risk, defenses, re-evaluation and report.
+
+Quick start::
+
+    import safedl
+    run = safedl.run("demo")                  # a preset name, a profile file or a Profile
+    record = safedl.load_record(run.run_dir)  # every output, as a dict
+    profile = safedl.load_profile("demo")
+    result = safedl.run_attack("pgd", model, (x, y), {"eps": 0.1, "steps": 20})
+"""
+
+from safedl.api import load_record, run, run_attack
+from safedl.config import Profile, load_profile
+from safedl.errors import ConfigError, DataError, ModelError, PluginError, RunError, SafeDLError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ModelError",
+    "PluginError",
+    "Profile",
+    "RunError",
+    "SafeDLError",
+    "__version__",
+    "load_profile",
+    "load_record",
+    "run",
+    "run_attack",
+]

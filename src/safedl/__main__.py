@@ -1,0 +1,3 @@
+from safedl.cli.app import main
+
+main()

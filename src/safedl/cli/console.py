@@ -1,0 +1,56 @@
+"""Console output of the CLI: rich consoles, logging, progress bars and error reporting."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from safedl.progress import Task, set_progress_factory
+
+out = Console()
+err = Console(stderr=True)
+
+
+def configure(*, quiet: bool, verbose: bool) -> None:
+    """Set log level and install (or not) progress bars on stderr."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    root = logging.getLogger("safedl")
+    root.handlers.clear()
+    handler = RichHandler(console=err, show_path=False, show_time=False, markup=False)
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    set_progress_factory(None if quiet or not err.is_terminal else _rich_progress)
+
+
+class _RichTask:
+    def __init__(self, progress: Progress, task_id: object) -> None:
+        self.progress = progress
+        self.task_id = task_id
+
+    def advance(self, n: float = 1) -> None:
+        self.progress.advance(self.task_id, n)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _rich_progress(description: str, total: float | None) -> Iterator[Task]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        yield _RichTask(progress, progress.add_task(description, total=total))
+
+
+def error(message: str) -> None:
+    """Print a user error: one message, no traceback."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)

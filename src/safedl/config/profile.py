@@ -1,0 +1,157 @@
+"""The profile: every input of an assessment, typed, with unknown keys rejected.
+
+A profile holds inputs only; stages never rewrite it. Outputs go to the run record.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Strict(BaseModel):
+    """Base of every profile section: unknown keys are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ThreatModelConfig(Strict):
+    """Inputs of the threat-modelling stage: a preset context and questionnaire answers."""
+
+    preset: str | None = Field(None, description="Name of a threat-model preset to start from.")
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="Questionnaire answers, keyed by question id."
+    )
+
+
+class DatasetConfig(Strict):
+    """Which data to assess on and how to split it."""
+
+    name: str = Field(
+        "digits",
+        description=(
+            "A registered dataset (digits, fashion_mnist, mnist, cifar10) or a spec: "
+            "'npz:PATH', 'folder:PATH' or 'python:module:function'."
+        ),
+    )
+    root: str | None = Field(
+        None, description="Directory holding the dataset's files (file-based datasets)."
+    )
+    val_fraction: float = Field(0.1, ge=0.0, lt=0.5, description="Share of training data for validation.")
+    test_fraction: float = Field(
+        0.2, gt=0.0, lt=0.5, description="Test share for datasets without an official test split."
+    )
+    train_limit: int | None = Field(None, gt=0, description="Use at most this many training samples.")
+    test_limit: int | None = Field(None, gt=0, description="Use at most this many test samples.")
+    image_size: int | None = Field(
+        None, gt=0, description="Resize images to this square size (folder datasets)."
+    )
+    grayscale: bool = Field(False, description="Convert images to one channel (folder datasets).")
+
+
+class NormalizationConfig(Strict):
+    """Per-channel normalisation applied inside the model adapter."""
+
+    mean: list[float]
+    std: list[float]
+
+    @field_validator("std")
+    @classmethod
+    def _positive(cls, v: list[float]) -> list[float]:
+        if any(s <= 0 for s in v):
+            raise ValueError("every std must be positive")
+        return v
+
+
+class ModelConfig(Strict):
+    """Which model to assess."""
+
+    name: str = Field(
+        "small_cnn",
+        description=(
+            "A built-in architecture (small_cnn, mlp, resnet18) or the user's own factory as "
+            "'path/to/file.py:factory' or 'package.module:factory'."
+        ),
+    )
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the factory.")
+    weights: str | None = Field(
+        None,
+        description="Trained weights (.safetensors, or a state dict .pt/.pth read with weights_only). "
+        "When given, the baseline is not trained.",
+    )
+    normalization: NormalizationConfig | None = Field(
+        None, description="Normalisation applied inside the adapter; inputs are always in [0, 1]."
+    )
+
+
+class TrainingConfig(Strict):
+    """Settings of the one training loop used for every model Safe-DL trains."""
+
+    epochs: int = Field(10, ge=1, le=1000)
+    batch_size: int = Field(128, ge=1)
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: float = Field(1e-3, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    scheduler: Literal["none", "cosine"] = "none"
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    early_stopping_patience: int | None = Field(
+        None, ge=1, description="Stop after this many epochs without validation improvement."
+    )
+
+
+class PluginSpec(Strict):
+    """One entry of an attack or defense plan."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluationConfig(Strict):
+    """How attacks are evaluated."""
+
+    samples: int = Field(1000, ge=1, description="Test examples used to evaluate each attack.")
+    batch_size: int = Field(256, ge=1, description="Batch size for attacks and inference.")
+
+
+class OutputConfig(Strict):
+    """Where and how results are written."""
+
+    dir: str | None = Field(
+        None, description="Run directory; default runs/<profile name>-<profile hash>."
+    )
+    formats: list[Literal["md", "json"]] = Field(
+        default_factory=lambda: ["md", "json"], description="Report formats to write."
+    )
+
+
+class Profile(Strict):
+    """A complete assessment: what to assess and how."""
+
+    version: Literal[1] = 1
+    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
+    description: str = ""
+    threat_model: ThreatModelConfig = Field(default_factory=ThreatModelConfig)
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    attacks: list[PluginSpec] = Field(default_factory=list, description="The attack plan.")
+    defenses: list[PluginSpec] = Field(default_factory=list, description="The defense plan.")
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    seed: int = Field(0, ge=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+__all__ = [
+    "DatasetConfig",
+    "EvaluationConfig",
+    "ModelConfig",
+    "NormalizationConfig",
+    "OutputConfig",
+    "PluginSpec",
+    "Profile",
+    "ThreatModelConfig",
+    "TrainingConfig",
+]

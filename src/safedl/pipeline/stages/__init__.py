@@ -1,0 +1,23 @@
+"""The pipeline's stages, in order."""
+
+from safedl.pipeline.stages.attacks import AttackStage
+from safedl.pipeline.stages.base import NotBuiltStage, Stage, StageOutcome
+from safedl.pipeline.stages.baseline import BaselineStage
+from safedl.pipeline.stages.report import ReportStage
+from safedl.pipeline.stages.threat_model import ThreatModelStage
+
+
+def default_stages() -> list[Stage]:
+    """Threat model → baseline → attacks → risk → defenses → evaluation → report."""
+    return [
+        ThreatModelStage(),
+        BaselineStage(),
+        AttackStage(),
+        NotBuiltStage("risk", "risk scoring is not built yet"),
+        NotBuiltStage("defenses", "defense application is not built yet"),
+        NotBuiltStage("evaluation", "re-evaluation of defended models is not built yet"),
+        ReportStage(),
+    ]
+
+
+__all__ = ["NotBuiltStage", "Stage", "StageOutcome", "default_stages"]

@@ -1,0 +1,105 @@
+"""Render a run record as Markdown. Reads the record only; never re-runs work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(rate: dict[str, Any] | None) -> str:
+    if not rate:
+        return "n/a"
+    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
+
+
+def _baseline(result: dict[str, Any]) -> list[str]:
+    if not result:
+        return ["No baseline was evaluated."]
+    ds, model = result.get("dataset", {}), result.get("model", {})
+    sizes = ds.get("sizes", {})
+    lines = [
+        f"- Dataset: **{ds.get('name')}**, input {tuple(ds.get('input_shape', []))}, "
+        f"{len(ds.get('classes', []))} classes; train/val/test = "
+        f"{sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}",
+        f"- Model: **{model.get('name')}** ({model.get('parameters', 0):,} parameters)",
+        f"- Clean test accuracy: **{_pct(result.get('test_accuracy'))}** (95% CI)",
+    ]
+    training = result.get("training")
+    if training:
+        reused = " (reused from the artifact store)" if result.get("reused") else ""
+        lines.append(
+            f"- Trained {training['epochs_run']} epochs in {training['seconds']:.1f} s "
+            f"({training['samples_per_second']:.0f} samples/s), kept epoch "
+            f"{training['best_epoch']}{reused}"
+        )
+    elif result.get("weights"):
+        lines.append(f"- Weights loaded from `{result['weights']}`")
+    return lines
+
+
+def _attacks(result: dict[str, Any]) -> list[str]:
+    attacks = result.get("attacks", [])
+    if not attacks:
+        return ["No attacks were run."]
+    lines = [
+        "| attack | ε (norm) | clean accuracy | robust accuracy | success rate | mean L∞ | "
+        "images/s | within bounds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for a in attacks:
+        if a.get("status") != "done":
+            notes.append(f"- `{a['attack']}`: {a.get('note', a.get('status'))}")
+            continue
+        p = a["params"]
+        lines.append(
+            f"| {a['attack']} | {p.get('eps')} ({p.get('norm')}) | {_pct(a['clean_accuracy'])} | "
+            f"{_pct(a['robust_accuracy'])} | {_pct(a['attack_success_rate'])} | "
+            f"{a['norms']['linf']['mean']:.4f} | {a['images_per_second']:.0f} | "
+            f"{'yes' if a['within_bounds'] else 'NO — ' + format(a['max_violation'], '.2e')} |"
+        )
+    if notes:
+        lines += ["", *notes]
+    n = attacks[0].get("n")
+    if n:
+        lines += ["", f"Each attack ran on the same {n} test examples; intervals are 95% Wilson."]
+    return lines
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    """The run's report as Markdown."""
+    stages = record.get("stages", {})
+    profile = record.get("profile", {})
+    env = record.get("environment", {})
+    out = [
+        f"# Safe-DL assessment: {profile.get('name')}",
+        "",
+        profile.get("description") or "",
+        "",
+        "## System under evaluation",
+        *_baseline(stages.get("baseline", {}).get("result", {})),
+        "",
+        "## Attacks",
+        *_attacks(stages.get("attacks", {}).get("result", {})),
+        "",
+        "## Stages",
+        "| stage | status | seconds | note |",
+        "|---|---|---|---|",
+    ]
+    for name, entry in stages.items():
+        out.append(
+            f"| {name} | {entry.get('status')} | {entry.get('seconds', '')} | "
+            f"{entry.get('note', '')} |"
+        )
+    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items() if v)
+    out += [
+        "",
+        "## Reproducibility",
+        f"- Profile hash: `{profile.get('hash')}`; seed {record.get('seed')}; "
+        f"device {record.get('device')}",
+        f"- Python {env.get('python')} on {env.get('platform')} ({env.get('cpu_count')} CPUs)",
+        f"- Packages: {packages}",
+        f"- Record version {record.get('record_version')}, created {record.get('created')}, "
+        f"resumed {record.get('resumed', 0)} time(s)",
+        "",
+    ]
+    return "\n".join(out)
