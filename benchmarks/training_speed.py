@@ -23,8 +23,9 @@ from safedl.models import ModelAdapter, build_model
 from safedl.training import train
 
 
-def plain_loop(module: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, bs: int,
-               lr: float) -> float:
+def plain_loop(
+    module: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, bs: int, lr: float
+) -> float:
     """The loop a PyTorch user writes by hand; returns seconds."""
     opt = torch.optim.Adam(module.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
@@ -60,14 +61,20 @@ def main() -> None:
     for _ in range(args.rounds):
         module = copy.deepcopy(template)
         plain.append(n / plain_loop(module, x, y, args.epochs, args.batch_size, cfg.lr))
-        adapter = ModelAdapter(copy.deepcopy(template), input_shape=splits.input_shape,
-                               num_classes=splits.num_classes, device="cpu")
+        adapter = ModelAdapter(
+            copy.deepcopy(template),
+            input_shape=splits.input_shape,
+            num_classes=splits.num_classes,
+            device="cpu",
+        )
         start = time.perf_counter()
         train(adapter, splits.train, None, cfg, seed=0)
         ours.append(n / (time.perf_counter() - start))
-    print(f"dataset {args.dataset}: {len(x)} samples x {args.epochs} epoch(s), batch "
-          f"{args.batch_size}, small_cnn, {torch.get_num_threads()} threads, "
-          f"{args.rounds} alternating rounds (median)")
+    print(
+        f"dataset {args.dataset}: {len(x)} samples x {args.epochs} epoch(s), batch "
+        f"{args.batch_size}, small_cnn, {torch.get_num_threads()} threads, "
+        f"{args.rounds} alternating rounds (median)"
+    )
     print(f"{'loop':<22}{'samples/s':>12}")
     print(f"{'safedl.training.train':<22}{statistics.median(ours):>12.0f}")
     print(f"{'plain PyTorch loop':<22}{statistics.median(plain):>12.0f}")

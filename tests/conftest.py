@@ -21,8 +21,10 @@ def trained_digits(digits: DataSplits) -> tuple[ModelAdapter, TensorData]:
     """(model at ~97% clean accuracy, 200 test examples)."""
     torch.manual_seed(0)
     module = build_model(ModelConfig(name="small_cnn"), digits.input_shape, digits.num_classes)
-    model = ModelAdapter(module, input_shape=digits.input_shape,
-                         num_classes=digits.num_classes, device="cpu")
-    train(model, digits.train, digits.val,
-          TrainingConfig(epochs=15, batch_size=64, lr=0.002), seed=0)
+    model = ModelAdapter(
+        module, input_shape=digits.input_shape, num_classes=digits.num_classes, device="cpu"
+    )
+    train(
+        model, digits.train, digits.val, TrainingConfig(epochs=15, batch_size=64, lr=0.002), seed=0
+    )
     return model, digits.test.subset(torch.arange(200))

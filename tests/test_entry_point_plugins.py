@@ -31,12 +31,14 @@ def test_plugins_appear_in_catalogue_with_source() -> None:
 
 
 def test_plugin_params_validated_in_profiles() -> None:
-    profile = profile_from_dict({"name": "p", "attacks": [{"name": "uniform_noise",
-                                                            "params": {"eps": 0.2}}]})
+    profile = profile_from_dict(
+        {"name": "p", "attacks": [{"name": "uniform_noise", "params": {"eps": 0.2}}]}
+    )
     assert profile.attacks[0].name == "uniform_noise"
     with pytest.raises(ConfigError, match=r"defenses\.0\.params\.bits"):
-        profile_from_dict({"name": "p", "defenses": [{"name": "bit_depth",
-                                                      "params": {"bits": 99}}]})
+        profile_from_dict(
+            {"name": "p", "defenses": [{"name": "bit_depth", "params": {"bits": 99}}]}
+        )
 
 
 def test_plugin_runs_like_a_builtin(trained_digits: tuple) -> None:

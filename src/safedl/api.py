@@ -74,8 +74,12 @@ def run_attack(
             model.eval()
             num_classes = int(model(data.x[:1].to(device)).shape[1])
             model.train(was_training)
-        model = ModelAdapter(model, input_shape=tuple(data.x.shape[1:]),  # type: ignore[arg-type]
-                             num_classes=num_classes, device=device)
+        model = ModelAdapter(
+            model,
+            input_shape=tuple(data.x.shape[1:]),  # type: ignore[arg-type]
+            num_classes=num_classes,
+            device=device,
+        )
     attack = ATTACKS.create(name, params or {}, seed=seed)
     if not isinstance(attack, EvasionAttack):
         raise ConfigError(f"attack {name!r} is not an evasion attack; run it through a profile")

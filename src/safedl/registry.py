@@ -118,7 +118,9 @@ class Registry:
                 ep.load()
             except Exception as exc:  # a broken third-party plugin must not break the tool
                 self.load_errors[ep.name] = f"{type(exc).__name__}: {exc}"
-                log.warning("could not load %s plugin %r (%s): %s", self.kind, ep.name, ep.value, exc)
+                log.warning(
+                    "could not load %s plugin %r (%s): %s", self.kind, ep.name, ep.value, exc
+                )
 
     def names(self) -> list[str]:
         self._ensure_loaded()

@@ -72,14 +72,25 @@ def test_legacy_alias_runs_profile(tmp_path: Path) -> None:
         "name: alias\ntraining: {epochs: 2}\nattacks: [{name: fgsm}]\nevaluation: {samples: 40}\n"
     )
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "run_framework.py"), "-q", "--profile", str(profile),
-         "--out", str(tmp_path / "r")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "run_framework.py"),
+            "-q",
+            "--profile",
+            str(profile),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r" / "report.md").exists()
     bad = subprocess.run(
         [sys.executable, str(ROOT / "run_framework.py"), "--profile", str(tmp_path / "nope.yaml")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2 and "file not found" in bad.stderr

@@ -22,8 +22,10 @@ QUICK = {
     "name": "quick",
     "dataset": {"name": "digits"},
     "training": {"epochs": 3, "batch_size": 64, "lr": 0.003},
-    "attacks": [{"name": "fgsm", "params": {"eps": 0.1}},
-                {"name": "pgd", "params": {"eps": 0.1, "steps": 5}}],
+    "attacks": [
+        {"name": "fgsm", "params": {"eps": 0.1}},
+        {"name": "pgd", "params": {"eps": 0.1, "steps": 5}},
+    ],
     "evaluation": {"samples": 60},
 }
 
@@ -36,8 +38,15 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
     }
     record = json.loads((d / "record.json").read_text())
     stages = record["stages"]
-    assert list(stages) == ["threat_model", "baseline", "attacks", "risk", "defenses",
-                            "evaluation", "report"]
+    assert list(stages) == [
+        "threat_model",
+        "baseline",
+        "attacks",
+        "risk",
+        "defenses",
+        "evaluation",
+        "report",
+    ]
     assert stages["baseline"]["status"] == "done"
     assert stages["risk"]["status"] == "skipped" and "not built" in stages["risk"]["note"]
     attacks = stages["attacks"]["result"]["attacks"]
@@ -66,7 +75,9 @@ def test_changed_profile_is_refused_in_same_dir(tmp_path: Path) -> None:
         run_profile(profile_from_dict(QUICK), out=tmp_path / "r", seed=9)
 
 
-def test_default_dir_depends_on_profile_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_dir_depends_on_profile_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     a = run_profile(profile_from_dict(QUICK))
     b = run_profile(profile_from_dict(QUICK), seed=1)
@@ -91,7 +102,8 @@ def test_python_api(tmp_path: Path) -> None:
 def _spawn(profile: Path, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "safedl", "run", str(profile), "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 

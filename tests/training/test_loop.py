@@ -16,8 +16,9 @@ from safedl.training import evaluate, train, train_or_load
 def fresh(digits: DataSplits, seed: int = 0, name: str = "small_cnn") -> ModelAdapter:
     torch.manual_seed(seed)
     module = build_model(ModelConfig(name=name), digits.input_shape, digits.num_classes)
-    return ModelAdapter(module, input_shape=digits.input_shape,
-                        num_classes=digits.num_classes, device="cpu")
+    return ModelAdapter(
+        module, input_shape=digits.input_shape, num_classes=digits.num_classes, device="cpu"
+    )
 
 
 def weights(model: ModelAdapter) -> list[torch.Tensor]:
@@ -63,8 +64,14 @@ def test_resume_from_checkpoint_gives_identical_weights(digits: DataSplits, tmp_
     train(whole, digits.train, digits.val, cfg, seed=5)
     ckpt = tmp_path / "c.ckpt"
     first = fresh(digits)
-    train(first, digits.train, digits.val, cfg.model_copy(update={"epochs": 2}), seed=5,
-          checkpoint=ckpt)
+    train(
+        first,
+        digits.train,
+        digits.val,
+        cfg.model_copy(update={"epochs": 2}),
+        seed=5,
+        checkpoint=ckpt,
+    )
     # The interrupted job comes back with the full config and picks up at epoch 2.
     resumed = fresh(digits, seed=99)
     result = train(resumed, digits.train, digits.val, cfg, seed=5, checkpoint=ckpt)
@@ -76,15 +83,16 @@ def test_train_or_load_reuses_stored_model(digits: DataSplits, tmp_path: Path) -
     store = ArtifactStore(tmp_path)
     cfg = TrainingConfig(epochs=2)
     a = fresh(digits)
-    key, meta, reused = train_or_load(store, a, digits.train, digits.val, cfg, seed=0,
-                                      spec={"m": 1})
+    key, meta, reused = train_or_load(
+        store, a, digits.train, digits.val, cfg, seed=0, spec={"m": 1}
+    )
     assert not reused and meta["training"]["epochs_run"] == 2
     assert not list(tmp_path.glob("*.ckpt"))
     b = fresh(digits, seed=42)
-    key2, _, reused2 = train_or_load(store, b, digits.train, digits.val, cfg, seed=0,
-                                     spec={"m": 1})
+    key2, _, reused2 = train_or_load(store, b, digits.train, digits.val, cfg, seed=0, spec={"m": 1})
     assert reused2 and key2 == key
     assert all(torch.equal(p, q) for p, q in zip(weights(a), weights(b), strict=True))
-    key3, _, _ = train_or_load(store, fresh(digits), digits.train, digits.val, cfg, seed=1,
-                               spec={"m": 1})
+    key3, _, _ = train_or_load(
+        store, fresh(digits), digits.train, digits.val, cfg, seed=1, spec={"m": 1}
+    )
     assert key3 != key

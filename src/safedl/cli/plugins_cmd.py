@@ -15,21 +15,25 @@ from safedl.registry import ATTACKS, DEFENSES, Registry
 def _list(registry: Registry) -> None:
     table = Table("name", "family", "access", "norms", "source", "summary")
     for info in registry:
-        table.add_row(info.name, info.family, info.access, ", ".join(info.norms),
-                      info.source, info.summary)
+        table.add_row(
+            info.name, info.family, info.access, ", ".join(info.norms), info.source, info.summary
+        )
     if not registry.names():
         console.out.print(f"no {registry.kind}s are registered yet")
     else:
         console.out.print(table)
     for name, problem in registry.load_errors.items():
-        console.err.print(f"[yellow]warning:[/] plugin {escape(name)} failed to load: "
-                          f"{escape(problem)}")
+        console.err.print(
+            f"[yellow]warning:[/] plugin {escape(name)} failed to load: {escape(problem)}"
+        )
 
 
 def _describe(registry: Registry, name: str) -> None:
     info = registry.get(name)
-    console.out.print(f"[bold]{info.name}[/] — {info.kind}, family {info.family}, "
-                      f"access {info.access}, norms {', '.join(info.norms) or '-'}")
+    console.out.print(
+        f"[bold]{info.name}[/] — {info.kind}, family {info.family}, "
+        f"access {info.access}, norms {', '.join(info.norms) or '-'}"
+    )
     if info.paper:
         console.out.print(f"paper: {escape(info.paper)}")
     console.out.print(escape(info.doc), highlight=False)
@@ -37,11 +41,17 @@ def _describe(registry: Registry, name: str) -> None:
     schema = info.config_model.model_json_schema()
     for key, field in info.config_model.model_fields.items():
         prop = schema.get("properties", {}).get(key, {})
-        kind = prop.get("type") or " | ".join(
-            str(x.get("type", x.get("enum", ""))) for x in prop.get("anyOf", [])
-        ) or str(prop.get("enum", ""))
-        table.add_row(key, escape(str(kind)), escape(json.dumps(field.default, default=str)),
-                      escape(field.description or ""))
+        kind = (
+            prop.get("type")
+            or " | ".join(str(x.get("type", x.get("enum", ""))) for x in prop.get("anyOf", []))
+            or str(prop.get("enum", ""))
+        )
+        table.add_row(
+            key,
+            escape(str(kind)),
+            escape(json.dumps(field.default, default=str)),
+            escape(field.description or ""),
+        )
     console.out.print(table)
 
 

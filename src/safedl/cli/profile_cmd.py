@@ -11,8 +11,9 @@ from rich.table import Table
 from safedl.cli import console
 from safedl.config import load_profile, preset_names, profile_schema, profile_to_yaml
 
-profile_app = typer.Typer(help="Validate profiles, print their schema, list and show presets.",
-                          no_args_is_help=True)
+profile_app = typer.Typer(
+    help="Validate profiles, print their schema, list and show presets.", no_args_is_help=True
+)
 
 
 @profile_app.command("validate")
@@ -40,8 +41,9 @@ def presets() -> None:
     table = Table("preset", "dataset", "model", "attacks", "description")
     for name in preset_names():
         p = load_profile(name)
-        table.add_row(name, p.dataset.name, p.model.name,
-                      ", ".join(a.name for a in p.attacks), p.description)
+        table.add_row(
+            name, p.dataset.name, p.model.name, ", ".join(a.name for a in p.attacks), p.description
+        )
     console.out.print(table)
 
 

@@ -33,9 +33,13 @@ def run_command(
         table = Table("attack", "eps", "robust accuracy", "success rate", "images/s")
         for a in attacks:
             if a.get("status") == "done":
-                table.add_row(a["attack"], str(a["params"].get("eps")),
-                              _pct(a["robust_accuracy"]), _pct(a["attack_success_rate"]),
-                              f"{a['images_per_second']:.0f}")
+                table.add_row(
+                    a["attack"],
+                    str(a["params"].get("eps")),
+                    _pct(a["robust_accuracy"]),
+                    _pct(a["attack_success_rate"]),
+                    f"{a['images_per_second']:.0f}",
+                )
         console.out.print(table)
     for name, entry in stages.items():
         if entry.get("status") == "skipped":

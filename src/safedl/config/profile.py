@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+ReportFormat = Literal["md", "json"]
+
 
 class Strict(BaseModel):
     """Base of every profile section: unknown keys are an error, not silently ignored."""
@@ -38,11 +40,15 @@ class DatasetConfig(Strict):
     root: str | None = Field(
         None, description="Directory holding the dataset's files (file-based datasets)."
     )
-    val_fraction: float = Field(0.1, ge=0.0, lt=0.5, description="Share of training data for validation.")
+    val_fraction: float = Field(
+        0.1, ge=0.0, lt=0.5, description="Share of training data for validation."
+    )
     test_fraction: float = Field(
         0.2, gt=0.0, lt=0.5, description="Test share for datasets without an official test split."
     )
-    train_limit: int | None = Field(None, gt=0, description="Use at most this many training samples.")
+    train_limit: int | None = Field(
+        None, gt=0, description="Use at most this many training samples."
+    )
     test_limit: int | None = Field(None, gt=0, description="Use at most this many test samples.")
     image_size: int | None = Field(
         None, gt=0, description="Resize images to this square size (folder datasets)."
@@ -74,11 +80,13 @@ class ModelConfig(Strict):
             "'path/to/file.py:factory' or 'package.module:factory'."
         ),
     )
-    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the factory.")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments of the factory."
+    )
     weights: str | None = Field(
         None,
-        description="Trained weights (.safetensors, or a state dict .pt/.pth read with weights_only). "
-        "When given, the baseline is not trained.",
+        description="Trained weights (.safetensors, or a state dict .pt/.pth read with "
+        "weights_only). When given, the baseline is not trained.",
     )
     normalization: NormalizationConfig | None = Field(
         None, description="Normalisation applied inside the adapter; inputs are always in [0, 1]."
@@ -121,8 +129,9 @@ class OutputConfig(Strict):
     dir: str | None = Field(
         None, description="Run directory; default runs/<profile name>-<profile hash>."
     )
-    formats: list[Literal["md", "json"]] = Field(
-        default_factory=lambda: ["md", "json"], description="Report formats to write."
+    formats: list[ReportFormat] = Field(
+        default_factory=lambda: list[ReportFormat](["md", "json"]),
+        description="Report formats to write.",
     )
 
 

@@ -112,12 +112,12 @@ def _open_record(run_dir: Path, profile: Profile, digest: str, device: torch.dev
         record.data["resumed"] = int(record.data.get("resumed", 0)) + 1
         log.info("resuming run in %s", run_dir)
         return record
-    if run_dir.exists() and any(p.name not in {"profile.yaml", ".lock"} for p in run_dir.iterdir()):
-        if not (run_dir / "artifacts").exists():
-            raise RunError(
-                f"{run_dir}: directory exists and is not a Safe-DL run directory",
-                hint="choose an empty or new --out directory",
-            )
+    ours = {"profile.yaml", ".lock", "artifacts", "plots"}
+    if run_dir.exists() and any(p.name not in ours for p in run_dir.iterdir()):
+        raise RunError(
+            f"{run_dir}: directory exists and is not a Safe-DL run directory",
+            hint="choose an empty or new --out directory",
+        )
     return Record.new(
         path,
         safedl_version=safedl.__version__,

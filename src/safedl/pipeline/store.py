@@ -43,7 +43,9 @@ class ArtifactStore:
         data: dict[str, Any] = json.loads(self.path(key, ".json").read_text(encoding="utf-8"))
         return data
 
-    def save_tensors(self, key: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
+    def save_tensors(
+        self, key: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+    ) -> Path:
         """Write tensors then the sidecar; the sidecar's presence marks the artifact complete."""
         target = self.path(key)
         tmp = target.with_name(f".{target.name}.tmp")

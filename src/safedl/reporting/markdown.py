@@ -86,6 +86,8 @@ def render_markdown(record: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for name, entry in stages.items():
+        if name == "report":
+            continue
         out.append(
             f"| {name} | {entry.get('status')} | {entry.get('seconds', '')} | "
             f"{entry.get('note', '')} |"

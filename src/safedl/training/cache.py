@@ -60,8 +60,14 @@ def train_or_load(
         return key, meta, True
     checkpoint = store.scratch(key, ".ckpt")
     result = train(
-        model, train_data, val_data, cfg, seed=seed, checkpoint=checkpoint,
-        loss_fn=loss_fn, description=description,
+        model,
+        train_data,
+        val_data,
+        cfg,
+        seed=seed,
+        checkpoint=checkpoint,
+        loss_fn=loss_fn,
+        description=description,
     )
     meta = {"spec": spec, "seed": seed, "training": result.to_dict()}
     store.save_model(key, model.module, meta)

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 #: Optional hook ``(logits_fn, x, y) -> loss`` that replaces plain cross-entropy
 #: (adversarial training and robust losses plug in here).
-LossFn = Callable[[Callable[[torch.Tensor], torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor]
+LossFn = Callable[
+    [Callable[[torch.Tensor], torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor
+]
 
 
 @dataclass
@@ -106,8 +108,15 @@ def train(
     has_val = val_data is not None and len(val_data) > 0
     opt = _optimizer(module.parameters(), cfg)
     sched = _scheduler(opt, cfg)
-    state: dict[str, Any] = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": 0,
-                             "bad_epochs": 0, "best_state": None, "stopped_early": False}
+    state: dict[str, Any] = {
+        "epoch": 0,
+        "history": [],
+        "best_acc": -1.0,
+        "best_epoch": 0,
+        "bad_epochs": 0,
+        "best_state": None,
+        "stopped_early": False,
+    }
     ckpt = Path(checkpoint) if checkpoint is not None else None
     if ckpt is not None and ckpt.exists():
         state = load_checkpoint(ckpt, module, opt, sched)
@@ -147,8 +156,11 @@ def train(
                 sched.step()
             seconds = time.perf_counter() - start
             train_seconds += seconds
-            entry = {"epoch": epoch + 1, "train_loss": float(loss_sum.item()) / n,
-                     "seconds": seconds}
+            entry = {
+                "epoch": epoch + 1,
+                "train_loss": float(loss_sum.item()) / n,
+                "seconds": seconds,
+            }
             if loss_fn is None:
                 entry["train_accuracy"] = float(correct.item()) / n
             if has_val:

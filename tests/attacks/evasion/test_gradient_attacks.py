@@ -85,9 +85,9 @@ def test_l2_pgd_lowers_accuracy(trained_digits: tuple[ModelAdapter, TensorData])
 
 def test_targeted_pgd_reaches_target(trained_digits: tuple[ModelAdapter, TensorData]) -> None:
     model, data = trained_digits
-    res = ATTACKS.create(
-        "pgd", {"eps": 0.3, "steps": 30, "targeted": True, "target_class": 3}
-    ).run(model, data)
+    res = ATTACKS.create("pgd", {"eps": 0.3, "steps": 30, "targeted": True, "target_class": 3}).run(
+        model, data
+    )
     assert res.attack_success_rate.value > 0.8
     x_adv = res.examples
     assert x_adv is not None

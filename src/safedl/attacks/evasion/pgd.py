@@ -64,7 +64,9 @@ class PGD(EvasionAttack):
         for _ in range(cfg.restarts):
             x_adv = random_start(x, cfg.eps, cfg.norm, generator) if cfg.random_start else x
             for _ in range(cfg.steps):
-                x_adv = project(x, step(x_adv, gradient(loss, x_adv), alpha, cfg.norm), cfg.eps, cfg.norm)
+                x_adv = project(
+                    x, step(x_adv, gradient(loss, x_adv), alpha, cfg.norm), cfg.eps, cfg.norm
+                )
             with torch.no_grad():
                 logits = model.logits(x_adv)
                 per_example = sign * F.cross_entropy(logits, labels, reduction="none")

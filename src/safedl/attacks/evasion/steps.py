@@ -29,9 +29,8 @@ def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float, norm: str) -> torc
     """Project ``x_adv`` onto the ``norm`` ball of radius ``eps`` around ``x``, then into [0, 1]."""
     delta = x_adv - x
     if norm == "linf":
-        delta = delta.clamp(-eps, eps)
-    else:
-        delta = delta * (eps / _l2(delta)).clamp(max=1.0)
+        return (x + delta.clamp(-eps, eps)).clamp(0.0, 1.0)
+    delta = delta * (eps / _l2(delta)).clamp(max=1.0)
     return (x + delta).clamp(0.0, 1.0)
 
 

@@ -33,8 +33,13 @@ class AttackStage(Stage):
                 info = ATTACKS.get(spec.name)
                 key = content_key(
                     "attack",
-                    {"name": spec.name, "params": spec.params, "seed": ctx.seed,
-                     "samples": ctx.profile.evaluation.samples, "model": baseline_id},
+                    {
+                        "name": spec.name,
+                        "params": spec.params,
+                        "seed": ctx.seed,
+                        "samples": ctx.profile.evaluation.samples,
+                        "model": baseline_id,
+                    },
                 )
                 if key not in units:
                     units[key] = self._run_one(ctx, spec.name, spec.params, key, info.family)
@@ -51,14 +56,21 @@ class AttackStage(Stage):
     ) -> dict[str, Any]:
         attack = ATTACKS.create(name, params, seed=ctx.seed)
         if not isinstance(attack, EvasionAttack):
-            return {"attack": name, "family": family, "status": "unavailable",
-                    "note": f"the {family} family is not evaluated by this version yet"}
+            return {
+                "attack": name,
+                "family": family,
+                "status": "unavailable",
+                "note": f"the {family} family is not evaluated by this version yet",
+            }
         data = ctx.evaluation_set()
         log.info("attack %s on %d examples", name, len(data))
         result = attack.run(ctx.baseline(), data, batch_size=ctx.profile.evaluation.batch_size)
         out = {"family": family, "status": "done", "unit": key, **result.to_dict()}
         if result.examples is not None:
-            ctx.store.save_tensors(key, {"x_adv": result.examples[:64]},
-                                   {"attack": name, "params": params, "first": 64})
+            ctx.store.save_tensors(
+                key,
+                {"x_adv": result.examples[:64]},
+                {"attack": name, "params": params, "first": 64},
+            )
             out["artifact"] = key
         return out

@@ -25,8 +25,11 @@ class BaselineStage(Stage):
                 "name": splits.name,
                 "input_shape": list(splits.input_shape),
                 "classes": splits.classes,
-                "sizes": {"train": len(splits.train), "val": len(splits.val),
-                          "test": len(splits.test)},
+                "sizes": {
+                    "train": len(splits.train),
+                    "val": len(splits.val),
+                    "test": len(splits.test),
+                },
                 "fingerprint": splits.fingerprint(),
             },
             "model": {
@@ -38,11 +41,19 @@ class BaselineStage(Stage):
             result["source"] = "weights"
             result["weights"] = profile.model.weights
         else:
-            spec = {"model": profile.model.model_dump(mode="json", exclude={"weights"}),
-                    "role": "baseline"}
+            spec = {
+                "model": profile.model.model_dump(mode="json", exclude={"weights"}),
+                "role": "baseline",
+            }
             key, meta, reused = train_or_load(
-                ctx.store, model, splits.train, splits.val, profile.training,
-                seed=ctx.seed, spec=spec, description="training baseline",
+                ctx.store,
+                model,
+                splits.train,
+                splits.val,
+                profile.training,
+                seed=ctx.seed,
+                spec=spec,
+                description="training baseline",
             )
             result.update(source="trained", artifact=key, reused=reused, training=meta["training"])
         ctx._baseline = model
