@@ -165,7 +165,18 @@ class Registry:
 ATTACKS = Registry(
     "attack",
     "safedl.attacks",
-    builtins=("safedl.attacks.evasion.fgsm", "safedl.attacks.evasion.pgd"),
+    builtins=(
+        "safedl.attacks.evasion.fgsm",
+        "safedl.attacks.evasion.pgd",
+        "safedl.attacks.evasion.square",
+        "safedl.attacks.evasion.nes",
+        "safedl.attacks.evasion.spsa",
+        "safedl.attacks.evasion.hopskipjump",
+        "safedl.attacks.evasion.transfer",
+        "safedl.attacks.evasion.cw",
+        "safedl.attacks.evasion.deepfool",
+        "safedl.attacks.evasion.apgd",
+    ),
 )
 DEFENSES = Registry("defense", "safedl.defenses", builtins=())
 

@@ -26,7 +26,7 @@ QUICK = {
         {"name": "fgsm", "params": {"eps": 0.1}},
         {"name": "pgd", "params": {"eps": 0.1, "steps": 5}},
     ],
-    "evaluation": {"samples": 60},
+    "evaluation": {"samples": 60, "curve_samples": 30, "check_samples": 30},
 }
 
 

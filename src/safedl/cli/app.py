@@ -11,9 +11,11 @@ import typer
 from rich.markup import escape
 
 from safedl.cli import console
+from safedl.cli.attack_cmd import attack_command
 from safedl.cli.plugins_cmd import attacks_app, defenses_app
 from safedl.cli.profile_cmd import profile_app
 from safedl.cli.run_cmd import run_command
+from safedl.cli.threat_cmd import threat_app
 from safedl.errors import SafeDLError
 
 INTERRUPTED = "interrupted; run the same command again to resume where it stopped"
@@ -28,7 +30,9 @@ app = typer.Typer(
 app.add_typer(profile_app, name="profile")
 app.add_typer(attacks_app, name="attacks")
 app.add_typer(defenses_app, name="defenses")
+app.add_typer(threat_app, name="threat-model")
 app.command("run")(run_command)
+app.command("attack")(attack_command)
 
 
 @app.callback()

@@ -19,12 +19,46 @@ class Strict(BaseModel):
 
 
 class ThreatModelConfig(Strict):
-    """Inputs of the threat-modelling stage: a preset context and questionnaire answers."""
+    """Inputs of the threat-modelling stage: a preset context and questionnaire answers.
 
-    preset: str | None = Field(None, description="Name of a threat-model preset to start from.")
-    answers: dict[str, Any] = Field(
-        default_factory=dict, description="Questionnaire answers, keyed by question id."
+    Answers override the preset's; without a preset, unanswered questions count as 'Don't
+    know' (assumed conservatively, reported as gaps). Write one with ``safedl threat-model``.
+    """
+
+    preset: str | None = Field(
+        None,
+        description="Name of a threat-model preset to start from (safedl threat-model presets).",
     )
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Questionnaire answers, keyed by question id: a value, or a list for "
+        "multi-select questions; 'unknown' means Don't know.",
+    )
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, v: str | None) -> str | None:
+        from safedl.errors import ConfigError
+        from safedl.threat.presets import get_preset
+
+        if v is not None:
+            try:
+                get_preset(v)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return v
+
+    @field_validator("answers")
+    @classmethod
+    def _valid_answers(cls, v: dict[str, Any]) -> dict[str, Any]:
+        from safedl.errors import ConfigError
+        from safedl.threat.answers import parse_answers
+
+        try:
+            parse_answers(v, source="")
+        except ConfigError as exc:
+            raise ValueError("; ".join(exc.message.splitlines())) from None
+        return v
 
 
 class DatasetConfig(Strict):
@@ -121,6 +155,10 @@ class EvaluationConfig(Strict):
 
     samples: int = Field(1000, ge=1, description="Test examples used to evaluate each attack.")
     batch_size: int = Field(256, ge=1, description="Batch size for attacks and inference.")
+    curves: bool = Field(True, description="Measure robustness curves (accuracy against ε).")
+    curve_samples: int = Field(500, ge=1, description="Examples per robustness-curve point.")
+    validity_checks: bool = Field(True, description="Run the validity checks after the attacks.")
+    check_samples: int = Field(200, ge=1, description="Examples used by the validity checks.")
 
 
 class OutputConfig(Strict):

@@ -62,7 +62,62 @@ def _attacks(result: dict[str, Any]) -> list[str]:
     n = attacks[0].get("n")
     if n:
         lines += ["", f"Each attack ran on the same {n} test examples; intervals are 95% Wilson."]
+    unreliable = [a for a in attacks if a.get("reliable") is False]
+    for a in unreliable:
+        lines.append(
+            f"- **Unreliable — assume worse:** `{a['attack']}` (ε = {a['params'].get('eps')}) "
+            f"failed validity check(s) {', '.join(a['unreliable_because'])}."
+        )
+    worst = result.get("worst_case", [])
+    if worst:
+        lines += [
+            "",
+            "### Worst case per budget",
+            "",
+            "A point counts as robust only if every attack at that budget missed it.",
+            "",
+            "| norm | ε | attacks | worst-case robust accuracy |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {w['norm']} | {w['eps']} | {', '.join(w['attacks'])} | "
+            f"{_pct(w['robust_accuracy'])} |"
+            for w in worst
+        ]
+    plots = result.get("plots", {})
+    if plots.get("robustness_curves"):
+        lines += [
+            "",
+            "### Robustness curves",
+            "",
+            f"![accuracy against ε]({plots['robustness_curves']})",
+        ]
+        for c in result.get("curves", []):
+            pts = ", ".join(f"{p['eps']:g}: {100 * p['accuracy']:.1f}%" for p in c["points"])
+            lines.append(f"- {c['attack']} ({c['norm']}, {c['n']} examples) — {pts}")
+    if plots.get("examples"):
+        lines += ["", "### Examples", ""]
+        for i, path in plots["examples"].items():
+            lines.append(f"![{attacks[int(i)]['attack']} examples]({path})")
+    validity = result.get("validity", [])
+    if validity:
+        lines += [
+            "",
+            "### Validity checks",
+            "",
+            "| id | check | status | finding | hint |",
+            "|---|---|---|---|---|",
+        ]
+        for f in validity:
+            status = "**FAIL**" if f["status"] == "fail" else f["status"]
+            lines.append(f"| {f['id']} | {f['name']} | {status} | {f['finding']} | {f['hint']} |")
     return lines
+
+
+def _threat_model(result: dict[str, Any]) -> list[str]:
+    from safedl.threat.report import threat_model_markdown
+
+    return ["## Threat model", *threat_model_markdown(result), ""]
 
 
 def render_markdown(record: dict[str, Any]) -> str:
@@ -78,6 +133,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "## System under evaluation",
         *_baseline(stages.get("baseline", {}).get("result", {})),
         "",
+        *_threat_model(stages.get("threat_model", {}).get("result", {})),
         "## Attacks",
         *_attacks(stages.get("attacks", {}).get("result", {})),
         "",

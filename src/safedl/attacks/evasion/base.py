@@ -101,6 +101,7 @@ class EvasionAttack(ABC):
 
     def reset_stats(self) -> None:
         """Called before :meth:`generate`; plugins that count things (queries) reset here."""
+        return None
 
     def stats(self) -> dict[str, Any]:
         """Attack-specific figures gathered during :meth:`generate`, put in ``result.extra``."""

@@ -1,12 +1,21 @@
-"""Attack stage: run the profile's attack plan against the baseline, one resumable unit each."""
+"""Attack stage: run the profile's attack plan against the baseline, one resumable unit each.
+
+Each finished attack, and then each analysis (worst case per budget, robustness curves,
+validity checks, plots), is written to the record at once, so a killed run loses at most one
+unit of work.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from safedl.attacks.evasion.base import EvasionAttack
+import torch
+
+from safedl.attacks.evasion.base import BOUND_TOLERANCE, EvasionAttack
 from safedl.pipeline.context import RunContext
+from safedl.pipeline.stages import attack_analysis
 from safedl.pipeline.stages.base import Stage, StageOutcome
 from safedl.pipeline.store import content_key
 from safedl.progress import track
@@ -14,9 +23,12 @@ from safedl.registry import ATTACKS
 
 log = logging.getLogger(__name__)
 
+#: Adversarial examples kept per attack for plots and later stages.
+KEEP_EXAMPLES = 64
+
 
 class AttackStage(Stage):
-    """Each finished attack is written to the record at once, so a killed run loses at most one."""
+    """Run the plan, then derive worst case, curves, checks and plots from it."""
 
     name = "attacks"
 
@@ -30,7 +42,6 @@ class AttackStage(Stage):
         results = []
         with track("attacks", total=len(plan)) as task:
             for spec in plan:
-                info = ATTACKS.get(spec.name)
                 key = content_key(
                     "attack",
                     {
@@ -42,35 +53,67 @@ class AttackStage(Stage):
                     },
                 )
                 if key not in units:
-                    units[key] = self._run_one(ctx, spec.name, spec.params, key, info.family)
+                    units[key] = self._run_one(ctx, spec.name, spec.params, key)
                     ctx.record.save()
                 else:
                     log.info("attack %s: reusing finished result", spec.name)
                 results.append(units[key])
                 task.advance(1)
+
+        ev = ctx.profile.evaluation
+
+        def unit(name: str, fn: Callable[[], Any]) -> Any:
+            if name not in units:
+                log.info("attack analysis: %s", name)
+                units[name] = fn()
+                ctx.record.save()
+            return units[name]
+
+        out: dict[str, Any] = {"attacks": results}
+        out["worst_case"] = unit("worst_case", lambda: attack_analysis.worst_case(ctx, results))
+        out["curves"] = unit("curves", lambda: attack_analysis.curves(ctx)) if ev.curves else []
+        if ev.validity_checks:
+            out["validity"] = unit("validity", lambda: attack_analysis.validity(ctx, results))
+            out["reliable"] = all(f["status"] != "fail" for f in out["validity"])
+        out["plots"] = attack_analysis.plots(ctx, results, out["curves"])
         entry.pop("units", None)
-        return StageOutcome("done", {"attacks": results})
+        return StageOutcome("done", out)
 
     def _run_one(
-        self, ctx: RunContext, name: str, params: dict[str, Any], key: str, family: str
+        self, ctx: RunContext, name: str, params: dict[str, Any], key: str
     ) -> dict[str, Any]:
+        info = ATTACKS.get(name)
         attack = ATTACKS.create(name, params, seed=ctx.seed)
         if not isinstance(attack, EvasionAttack):
             return {
                 "attack": name,
-                "family": family,
+                "family": info.family,
                 "status": "unavailable",
-                "note": f"the {family} family is not evaluated by this version yet",
+                "note": f"the {info.family} family is not evaluated by this version yet",
             }
         data = ctx.evaluation_set()
         log.info("attack %s on %d examples", name, len(data))
         result = attack.run(ctx.baseline(), data, batch_size=ctx.profile.evaluation.batch_size)
-        out = {"family": family, "status": "done", "unit": key, **result.to_dict()}
+        out = {
+            "family": info.family,
+            "access": info.access,
+            "status": "done",
+            "unit": key,
+            "minimum_norm": attack.minimum_norm,
+            **result.to_dict(),
+        }
         if result.examples is not None:
+            x_adv = result.examples
+            robust = ctx.baseline().predict(x_adv, batch_size=ctx.profile.evaluation.batch_size)
+            robust = robust == data.y
+            if attack.minimum_norm:
+                delta = (x_adv - data.x).flatten(1)
+                size = delta.abs().amax(1) if attack.config.norm == "linf" else delta.norm(dim=1)
+                robust |= size > attack.config.eps + BOUND_TOLERANCE
             ctx.store.save_tensors(
                 key,
-                {"x_adv": result.examples[:64]},
-                {"attack": name, "params": params, "first": 64},
+                {"x_adv": x_adv[:KEEP_EXAMPLES], "robust": robust.to(torch.uint8)},
+                {"attack": name, "params": params, "examples_kept": KEEP_EXAMPLES},
             )
             out["artifact"] = key
         return out

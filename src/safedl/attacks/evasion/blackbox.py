@@ -1,0 +1,259 @@
+"""Shared base of black-box evasion attacks: access through an Oracle only, queries counted.
+
+A black-box plugin subclasses :class:`BlackBoxAttack` and implements one method,
+:meth:`BlackBoxAttack.attack`, which receives an :class:`ExampleOracle` — never the model. The
+base builds the :class:`~safedl.models.Oracle` from the adapter with the output the plugin's
+threat grants (``oracle_output``: ``"probs"`` for score-based attacks, ``"label"`` for
+decision-based ones) and a budget of ``max_queries`` per example, spends one query per example
+on the clean input, and hands the plugin only the examples that are not yet adversarial (a
+misclassified point costs one query and stops, as in the Square Attack reference code).
+
+Every query is charged to the example it belongs to; ``result.extra["queries"]`` reports the
+mean, median, maximum and total per-example counts and the budget.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+from pydantic import Field
+from torch import Tensor
+
+from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.models import ModelAdapter, Oracle, QueryBudgetExceeded
+from safedl.models.oracle import OracleOutput
+
+#: Elements of one batch of queries built at a time by the gradient estimators (memory bound).
+CHUNK_ELEMENTS = 1 << 24
+#: Probabilities are floored here before taking logs (log-probability margins equal logit
+#: margins, so score-based losses match the logit losses of the papers).
+PROB_FLOOR = 1e-30
+
+
+class BlackBoxConfig(EvasionConfig):
+    """Parameters every black-box evasion attack shares."""
+
+    max_queries: int = Field(
+        1000,
+        ge=1,
+        le=10_000_000,
+        description="Query budget per example, the first query (on the clean input) included.",
+    )
+
+
+def objective(probs: Tensor, labels: Tensor, targeted: bool) -> tuple[Tensor, Tensor]:
+    """The loss a score-based attacker minimises, and whether each answer is a success.
+
+    Untargeted: the margin ``log p_y - max_{j != y} log p_j`` (the logit margin of Carlini &
+    Wagner; negative once misclassified). Targeted: cross-entropy ``-log p_t``.
+
+    Args:
+        probs: ``[N, K]`` probabilities.
+        labels: ``[N]`` true classes (untargeted) or target classes (targeted).
+        targeted: Which of the two losses.
+
+    Returns:
+        ``(loss [N], success [N] bool)``.
+    """
+    logp = probs.clamp_min(PROB_FLOOR).log()
+    own = logp.gather(1, labels[:, None]).squeeze(1)
+    if targeted:
+        return -own, probs.argmax(1) == labels
+    others = logp.scatter(1, labels[:, None], -torch.inf).amax(1)
+    return own - others, probs.argmax(1) != labels
+
+
+def estimate_gradient(
+    oracle: ExampleOracle,
+    x: Tensor,
+    owner: Tensor,
+    labels: Tensor,
+    targeted: bool,
+    draw: Callable[[tuple[int, ...]], Tensor],
+    scale: float,
+    pairs: int,
+) -> Tensor:
+    """Antithetic finite-difference estimate of the gradient of :func:`objective`'s loss.
+
+    ``sum_k (L(x + scale u_k) - L(x - scale u_k)) u_k / (2 scale pairs)`` with directions
+    ``u_k = draw(shape)`` (Gaussian for NES, Rademacher for SPSA); queries are clipped to
+    [0, 1]. Costs ``2 * pairs`` queries per example, charged to ``owner``.
+    """
+    n = len(x)
+    chunk = max(1, min(pairs, CHUNK_ELEMENTS // max(2 * n * x[0].numel(), 1)))
+    grad = torch.zeros_like(x)
+    done = 0
+    while done < pairs:
+        k = min(chunk, pairs - done)
+        u = draw((n, k, *x.shape[1:]))
+        xs = torch.cat([x[:, None] + scale * u, x[:, None] - scale * u], 1).clamp(0.0, 1.0)
+        probs = oracle(xs.flatten(0, 1), owner.repeat_interleave(2 * k))
+        loss, _ = objective(probs, labels.repeat_interleave(2 * k), targeted)
+        loss = loss.view(n, 2 * k)
+        diff = (loss[:, :k] - loss[:, k:]).view(n, k, *([1] * (x.dim() - 1)))
+        grad += (diff * u).sum(1)
+        done += k
+    return grad / (2 * scale * pairs)
+
+
+class ExampleOracle:
+    """A per-example view of an :class:`Oracle`: charges each query to its example.
+
+    Plugins receive this instead of the model. Queries are answered on the device of the
+    images; each example may spend at most ``budget`` queries (the clean query included).
+
+    Args:
+        oracle: The budgeted oracle (kept private).
+        budget: Queries allowed per example.
+        counts: Shared per-example counters of the whole batch.
+        index: Batch positions of the examples this view covers.
+    """
+
+    def __init__(self, oracle: Oracle, budget: int, counts: Tensor, index: Tensor) -> None:
+        self._oracle = oracle
+        self._budget = budget
+        self._counts = counts
+        self._index = index
+        self._known: tuple[Tensor, Tensor] | None = None
+
+    @property
+    def output(self) -> OracleOutput:
+        """``"probs"`` or ``"label"``: what each query returns."""
+        return self._oracle.output
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes of the model."""
+        return self._oracle.num_classes
+
+    @property
+    def budget(self) -> int:
+        """Queries allowed per example."""
+        return self._budget
+
+    def used(self) -> Tensor:
+        """``[n]`` queries spent so far by each example of this view."""
+        return self._counts[self._index]
+
+    def remaining(self) -> Tensor:
+        """``[n]`` queries each example of this view may still spend."""
+        return self._budget - self.used()
+
+    def known(self) -> tuple[Tensor, Tensor]:
+        """The clean batch and the labels the oracle gave it (already paid for)."""
+        if self._known is None:
+            raise RuntimeError("no clean answers recorded yet")
+        return self._known
+
+    def __call__(self, x: Tensor, owner: Tensor | None = None) -> Tensor:
+        """Answer ``x``; ``owner[i]`` is the example (of this view) query ``i`` belongs to.
+
+        Raises:
+            QueryBudgetExceeded: Some example would exceed its per-example budget.
+        """
+        if owner is None:
+            owner = torch.arange(len(x), device=self._counts.device)
+        owner = owner.to(self._counts.device)
+        need = torch.bincount(owner, minlength=len(self._index))
+        used = self.used()
+        over = used + need > self._budget
+        if bool(over.any()):
+            worst = int(over.int().argmax())
+            raise QueryBudgetExceeded(self._budget, int(used[worst]), int(need[worst]))
+        self._counts.index_add_(0, self._index, need)
+        return self._oracle(x).to(x.device)
+
+    def subset(self, positions: Tensor) -> ExampleOracle:
+        """A view of the examples at ``positions`` of this view, sharing the counters."""
+        view = ExampleOracle(self._oracle, self._budget, self._counts, self._index[positions])
+        view._known = self._known
+        return view
+
+    def remember(self, x: Tensor, labels: Tensor) -> None:
+        """Record the clean batch and its answered labels (see :meth:`known`)."""
+        self._known = (x, labels)
+
+
+def query_summary(counts: Tensor, budget: int) -> dict[str, float | int]:
+    """Mean, median, maximum and total of per-example query counts, and the budget."""
+    c = counts.double()
+    empty = len(c) == 0
+    return {
+        "mean": 0.0 if empty else float(c.mean()),
+        "median": 0.0 if empty else float(c.quantile(0.5)),
+        "max": 0 if empty else int(c.max()),
+        "total": int(c.sum()),
+        "budget_per_example": budget,
+    }
+
+
+class BlackBoxAttack(EvasionAttack):
+    """Base of black-box evasion attacks: the plugin sees an :class:`ExampleOracle` only."""
+
+    Config: ClassVar[type[EvasionConfig]] = BlackBoxConfig
+    config: BlackBoxConfig
+    #: What the oracle answers: ``"probs"`` (score-based) or ``"label"`` (decision-based).
+    oracle_output: ClassVar[OracleOutput] = "probs"
+
+    def __init__(self, config: EvasionConfig, *, seed: int = 0) -> None:
+        super().__init__(config, seed=seed)
+        self._queries: list[Tensor] = []
+
+    @abstractmethod
+    def attack(
+        self,
+        oracle: ExampleOracle,
+        x: Tensor,
+        y: Tensor,
+        target: Tensor | None,
+        generator: torch.Generator,
+    ) -> Tensor:
+        """Return adversarial versions of ``x``, asking only ``oracle``.
+
+        Every example of ``x`` is still classified as ``y`` (untargeted) or not yet as its
+        ``target`` and has spent one query; it may spend ``oracle.remaining()`` more.
+        """
+
+    def reset_stats(self) -> None:
+        self._queries = []
+
+    def stats(self) -> dict[str, Any]:
+        counts = torch.cat(self._queries) if self._queries else torch.zeros(0)
+        return {"queries": query_summary(counts, self.config.max_queries)}
+
+    def perturb(
+        self,
+        model: ModelAdapter,
+        x: Tensor,
+        y: Tensor,
+        target: Tensor | None,
+        generator: torch.Generator,
+    ) -> Tensor:
+        budget = self.config.max_queries
+        oracle = Oracle(model, output=type(self).oracle_output, budget=budget * len(x))
+        counts = torch.zeros(len(x), dtype=torch.long, device=x.device)
+        view = ExampleOracle(oracle, budget, counts, torch.arange(len(x), device=x.device))
+        answers = view(x)
+        labels = answers if answers.dim() == 1 else answers.argmax(1)
+        view.remember(x, labels)
+        done = labels != y if target is None else labels == target
+        x_adv = x.clone()
+        todo = (~done).nonzero().squeeze(1)
+        if len(todo) and budget > 1:
+            tb = None if target is None else target[todo]
+            x_adv[todo] = self.attack(view.subset(todo), x[todo], y[todo], tb, generator)
+        self._queries.append(counts.cpu())
+        return x_adv
+
+
+__all__ = [
+    "BlackBoxAttack",
+    "BlackBoxConfig",
+    "ExampleOracle",
+    "estimate_gradient",
+    "objective",
+    "query_summary",
+]

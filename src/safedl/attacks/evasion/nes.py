@@ -1,0 +1,103 @@
+"""NES — projected gradient descent on gradients estimated by natural evolution strategies.
+
+Paper: Ilyas, Engstrom, Athalye, Lin, "Black-box Adversarial Attacks with Limited Queries and
+Information", ICML 2018.
+Threat: L∞ (sign steps, as in the paper) or L2 (normalised steps) ball of radius ``eps``;
+black-box, probabilities only (through an Oracle).
+Parameters: ``eps``, ``norm``, ``max_queries`` (per example, default 1000), ``samples`` (queries
+per gradient estimate: ``samples / 2`` antithetic Gaussian pairs, default 50), ``sigma`` (search
+variance, default 0.001), ``step_size`` (default 2.5·ε / iterations, iterations being
+``(max_queries - 1) // (samples + 1)``), ``targeted`` / ``target_class``.
+Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
+``extra["queries"]`` (mean, median, max, total per example, and the budget).
+
+Each iteration costs ``samples`` queries for the estimate and one at the new point, which stops
+the example once it is adversarial. Loss: margin (untargeted), cross-entropy (targeted).
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field, model_validator
+from torch import Tensor
+
+from safedl.attacks.evasion.blackbox import (
+    BlackBoxAttack,
+    BlackBoxConfig,
+    ExampleOracle,
+    estimate_gradient,
+    objective,
+)
+from safedl.attacks.evasion.steps import project, step
+from safedl.registry import ATTACKS
+
+
+@ATTACKS.register(
+    "nes",
+    family="evasion",
+    access="scores",
+    norms=("linf", "l2"),
+    paper="Ilyas et al., Black-box Adversarial Attacks with Limited Queries and Information, "
+    "ICML 2018",
+)
+class NES(BlackBoxAttack):
+    """NES gradient estimates with antithetic Gaussian sampling, PGD steps (Ilyas et al. 2018)."""
+
+    class Config(BlackBoxConfig):
+        """NES parameters on top of the shared black-box ones."""
+
+        samples: int = Field(
+            50, ge=2, le=100_000, description="Queries per gradient estimate (even: pairs ±u)."
+        )
+        sigma: float = Field(0.001, gt=0, le=1, description="Standard deviation of the search.")
+        step_size: float | None = Field(
+            None, gt=0, description="Step size; default 2.5 * eps / iterations."
+        )
+
+        @model_validator(mode="after")
+        def _check(self) -> NES.Config:
+            if self.samples % 2:
+                raise ValueError(
+                    f"samples must be even (antithetic pairs +u/-u), got {self.samples}"
+                )
+            if self.max_queries < self.samples + 2:
+                raise ValueError(
+                    f"max_queries ({self.max_queries}) must be at least samples + 2 "
+                    f"({self.samples + 2}): one clean query, then samples + 1 per iteration"
+                )
+            return self
+
+    config: Config
+
+    def attack(
+        self,
+        oracle: ExampleOracle,
+        x: Tensor,
+        y: Tensor,
+        target: Tensor | None,
+        generator: torch.Generator,
+    ) -> Tensor:
+        cfg = self.config
+        labels = y if target is None else target
+        per_iter = cfg.samples + 1
+        iterations = (cfg.max_queries - 1) // per_iter
+        alpha = cfg.step_size if cfg.step_size is not None else 2.5 * cfg.eps / iterations
+
+        def gaussian(shape: tuple[int, ...]) -> Tensor:
+            return torch.randn(shape, generator=generator, device=x.device)
+
+        x_adv = x.clone()
+        success = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        for _ in range(iterations):
+            active = (~success & (oracle.remaining() >= per_iter)).nonzero().squeeze(1)
+            if len(active) == 0:
+                break
+            xa, la = x_adv[active], labels[active]
+            grad = estimate_gradient(
+                oracle, xa, active, la, target is not None, gaussian, cfg.sigma, cfg.samples // 2
+            )
+            x_new = project(x[active], step(xa, -grad, alpha, cfg.norm), cfg.eps, cfg.norm)
+            _, hit = objective(oracle(x_new, active), la, target is not None)
+            x_adv[active] = x_new
+            success[active] = hit
+        return x_adv

@@ -1,0 +1,116 @@
+"""SPSA — Adam on simultaneous-perturbation gradient estimates, projected onto the L∞ ball.
+
+Paper: Uesato, O'Donoghue, van den Oord, Kohli, "Adversarial Risk and the Dangers of Evaluating
+Against Weak Attacks", ICML 2018.
+Threat: L∞ ball of radius ``eps`` (the norm the paper defines; ``norm: l2`` is rejected);
+black-box, probabilities only (through an Oracle).
+Parameters: ``eps``, ``max_queries`` (per example, default 1000), ``samples`` (queries per
+gradient estimate: ``samples / 2`` antithetic Rademacher pairs, default 32), ``delta``
+(perturbation size, default 0.01), ``lr`` (Adam learning rate; default ε/10 — the paper's 0.01
+is tuned for ε of a few /255 and a budget of thousands of iterations), ``targeted`` /
+``target_class``.
+Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
+``extra["queries"]`` (mean, median, max, total per example, and the budget).
+
+Each iteration costs ``samples`` queries for the estimate and one at the new point, which stops
+the example once it is adversarial. Loss: margin (untargeted, as in the paper), cross-entropy
+(targeted).
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field, model_validator
+from torch import Tensor
+
+from safedl.attacks.evasion.blackbox import (
+    BlackBoxAttack,
+    BlackBoxConfig,
+    ExampleOracle,
+    estimate_gradient,
+    objective,
+)
+from safedl.attacks.evasion.steps import project
+from safedl.registry import ATTACKS
+
+BETA1, BETA2, ADAM_EPS = 0.9, 0.999, 1e-8
+
+
+@ATTACKS.register(
+    "spsa",
+    family="evasion",
+    access="scores",
+    norms=("linf",),
+    paper="Uesato et al., Adversarial Risk and the Dangers of Evaluating Against Weak Attacks, "
+    "ICML 2018",
+)
+class SPSA(BlackBoxAttack):
+    """SPSA gradient estimates (Rademacher directions) driving Adam (Uesato et al. 2018)."""
+
+    class Config(BlackBoxConfig):
+        """SPSA parameters on top of the shared black-box ones."""
+
+        samples: int = Field(
+            32, ge=2, le=100_000, description="Queries per gradient estimate (even: pairs ±v)."
+        )
+        delta: float = Field(0.01, gt=0, le=1, description="Finite-difference perturbation size.")
+        lr: float | None = Field(None, gt=0, description="Adam learning rate; default eps / 10.")
+
+        @model_validator(mode="after")
+        def _check(self) -> SPSA.Config:
+            if self.norm != "linf":
+                raise ValueError(
+                    "spsa is defined for the L∞ norm only (Uesato et al. 2018); use norm: linf, "
+                    "or nes / square for an L2 threat"
+                )
+            if self.samples % 2:
+                raise ValueError(
+                    f"samples must be even (antithetic pairs +v/-v), got {self.samples}"
+                )
+            if self.max_queries < self.samples + 2:
+                raise ValueError(
+                    f"max_queries ({self.max_queries}) must be at least samples + 2 "
+                    f"({self.samples + 2}): one clean query, then samples + 1 per iteration"
+                )
+            return self
+
+    config: Config
+
+    def attack(
+        self,
+        oracle: ExampleOracle,
+        x: Tensor,
+        y: Tensor,
+        target: Tensor | None,
+        generator: torch.Generator,
+    ) -> Tensor:
+        cfg = self.config
+        labels = y if target is None else target
+        per_iter = cfg.samples + 1
+        lr = cfg.lr if cfg.lr is not None else cfg.eps / 10
+
+        def rademacher(shape: tuple[int, ...]) -> Tensor:
+            bits = torch.randint(0, 2, shape, generator=generator, device=x.device)
+            return bits.to(x.dtype) * 2 - 1
+
+        x_adv = x.clone()
+        m = torch.zeros_like(x)
+        v = torch.zeros_like(x)
+        success = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+        for t in range(1, (cfg.max_queries - 1) // per_iter + 1):
+            active = (~success & (oracle.remaining() >= per_iter)).nonzero().squeeze(1)
+            if len(active) == 0:
+                break
+            xa, la = x_adv[active], labels[active]
+            grad = estimate_gradient(
+                oracle, xa, active, la, target is not None, rademacher, cfg.delta, cfg.samples // 2
+            )
+            m[active] = BETA1 * m[active] + (1 - BETA1) * grad
+            v[active] = BETA2 * v[active] + (1 - BETA2) * grad.square()
+            m_hat = m[active] / (1 - BETA1**t)
+            v_hat = v[active] / (1 - BETA2**t)
+            x_new = project(x[active], xa - lr * m_hat / (v_hat.sqrt() + ADAM_EPS), cfg.eps, "linf")
+            _, hit = objective(oracle(x_new, active), la, target is not None)
+            x_adv[active] = x_new
+            success[active] = hit
+        return x_adv

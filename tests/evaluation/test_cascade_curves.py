@@ -1,0 +1,55 @@
+"""The cascade equals the per-sample worst case; curves fall with ε."""
+
+from __future__ import annotations
+
+import torch
+
+from safedl.data import TensorData
+from safedl.evaluation.cascade import cascade
+from safedl.evaluation.curves import curve_specs, robustness_curve
+from safedl.models import ModelAdapter
+from safedl.registry import ATTACKS
+
+
+def test_cascade_runs_later_attacks_on_survivors_only(
+    trained_digits: tuple[ModelAdapter, TensorData],
+) -> None:
+    model, data = trained_digits
+    fgsm = ATTACKS.create("fgsm", {"eps": 0.12})
+    pgd = ATTACKS.create("pgd", {"eps": 0.12, "steps": 10})
+    x_adv, robust, steps = cascade(model, data.x, data.y, [fgsm, pgd])
+    clean_ok = model.predict(data.x) == data.y
+    assert steps[0]["ran_on"] == int(clean_ok.sum())
+    assert steps[1]["ran_on"] == steps[0]["robust_after"]
+    assert steps[1]["robust_after"] == int(robust.sum())
+    # every point marked broken really is misclassified by its stored example
+    assert ((model.predict(x_adv) != data.y) | robust).all()
+    assert (x_adv - data.x).abs().amax() <= 0.12 + 1e-6
+    # the worst case is at least as strong as either attack alone
+    alone = ATTACKS.create("pgd", {"eps": 0.12, "steps": 10}).run(model, data)
+    assert robust.float().mean() <= alone.robust_accuracy.value + 0.03
+
+
+def test_curve_specs_pick_main_attacks_and_largest_eps() -> None:
+    plan = [
+        {"name": "pgd", "params": {"eps": 0.1}},
+        {"name": "pgd", "params": {"eps": 0.2}},
+        {"name": "pgd", "params": {"eps": 1.0, "norm": "l2"}},
+        {"name": "pgd", "params": {"eps": 0.3, "targeted": True}},
+        {"name": "fgsm", "params": {}},
+    ]
+    specs = curve_specs(plan)
+    assert {
+        (s["name"], s["params"].get("norm", "linf"), s["params"].get("eps")) for s in specs
+    } == {("pgd", "linf", 0.2), ("pgd", "l2", 1.0), ("fgsm", "linf", None)}
+
+
+def test_curve_decreases(trained_digits: tuple[ModelAdapter, TensorData]) -> None:
+    model, data = trained_digits
+    curve = robustness_curve(
+        model, data.subset(torch.arange(100)), "pgd", {"eps": 0.2, "steps": 10}, seed=0
+    )
+    accs = [p["accuracy"] for p in curve["points"]]
+    assert curve["points"][0]["eps"] == 0.0 and accs[0] > 0.9
+    assert accs[-1] < 0.05
+    assert all(b <= a + 0.02 for a, b in zip(accs, accs[1:], strict=False))
