@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 from safedl.data import TensorData
@@ -52,4 +54,4 @@ def test_curve_decreases(trained_digits: tuple[ModelAdapter, TensorData]) -> Non
     accs = [p["accuracy"] for p in curve["points"]]
     assert curve["points"][0]["eps"] == 0.0 and accs[0] > 0.9
     assert accs[-1] < 0.05
-    assert all(b <= a + 0.02 for a, b in zip(accs, accs[1:], strict=False))
+    assert all(b <= a + 0.02 for a, b in itertools.pairwise(accs))
