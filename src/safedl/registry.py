@@ -173,9 +173,17 @@ ATTACKS = Registry(
         "safedl.attacks.evasion.spsa",
         "safedl.attacks.evasion.hopskipjump",
         "safedl.attacks.evasion.transfer",
+        "safedl.attacks.evasion.patch",
         "safedl.attacks.evasion.cw",
         "safedl.attacks.evasion.deepfool",
         "safedl.attacks.evasion.apgd",
+        "safedl.attacks.poisoning.label_flip",
+        "safedl.attacks.poisoning.feature_collision",
+        "safedl.attacks.poisoning.gradient_matching",
+        "safedl.attacks.backdoor.badnets",
+        "safedl.attacks.backdoor.blend",
+        "safedl.attacks.backdoor.wanet",
+        "safedl.attacks.backdoor.clean_label_backdoor",
     ),
 )
 DEFENSES = Registry("defense", "safedl.defenses", builtins=())

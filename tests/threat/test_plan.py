@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -41,7 +42,8 @@ def test_templates_use_only_defined_placeholders() -> None:
 @pytest.mark.parametrize("modality", sorted(EPS_BY_MODALITY))
 @pytest.mark.parametrize("capability", sorted(STRENGTH))
 def test_every_registered_template_validates(modality: str, capability: str) -> None:
-    budgets = assess_answers(_with(modality=modality, capability=capability)).attacker.budgets
+    answers = _with(modality=modality, capability=capability, query_access="public")
+    budgets = assess_answers(answers).attacker.budgets
     values = budget_values(budgets)
     checked = 0
     for t in THREATS:
@@ -63,16 +65,13 @@ def test_rejected_params_are_reported_as_a_bug_not_dropped() -> None:
 
 
 def test_label_only_attacker_gets_label_only_attacks() -> None:
-    r = assess_answers(
-        _with(query_access="public", response_content="label", input_control="digital")
-    )
+    exposed = {"query_access": "public", "input_control": "digital", "criticality": "high"}
+    r = assess_answers(_with(**exposed, response_content="label", human_oversight="none"))
     assert r.attacker.knowledge == "black-box-labels" and r.attacker.query_output == "labels"
     names = {p.name for p in r.plan}
     assert "hopskipjump" in names
     assert not (SCORE_BASED | WHITE_BOX) & names
-    scores = assess_answers(
-        _with(query_access="public", response_content="scores", input_control="digital")
-    )
+    scores = assess_answers(_with(**exposed, response_content="scores", human_oversight="none"))
     assert {p.name for p in scores.plan} >= SCORE_BASED
 
 
@@ -131,13 +130,17 @@ def _check_invariants(r: ThreatAssessment, answers: Answers) -> None:
     assert {g.question for g in r.gaps} == {q for q, v in answers.items() if v == (UNKNOWN,)}
 
 
+def _in_order(order: tuple[str, ...], chosen: list[str]) -> tuple[str, ...]:
+    return tuple(v for v in order if v in chosen)
+
+
 def _answer_strategy() -> st.SearchStrategy[Answers]:
     parts: dict[str, st.SearchStrategy[tuple[str, ...]]] = {}
     for q in QUESTIONS:
         if q.multi:
             plain = [c.value for c in q.choices if c.value not in q.exclusive]
             subsets = st.lists(st.sampled_from(plain), min_size=1, unique=True).map(
-                lambda vs, q=q: tuple(v for v in q.values if v in vs)
+                partial(_in_order, q.values)
             )
             singles = st.sampled_from([(UNKNOWN,), *((v,) for v in q.exclusive)])
             parts[q.id] = st.one_of(subsets, singles)

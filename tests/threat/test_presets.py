@@ -94,7 +94,9 @@ def test_cloud_api_is_black_box_with_model_stealing(results: dict[str, ThreatAss
     assert _plan(r) >= SCORE_BASED
     assert not WHITE_BOX & _plan(r), "server-side weights: no white-box attacks"
     stealing = next(p for p in r.plan if p.name == "model_stealing")
-    assert stealing.params["max_queries"] == r.attacker.budgets.query_budget == 10_000
+    assert stealing.params["max_queries"] == r.attacker.budgets.extraction_queries == 10_000
+    square = next(p for p in r.plan if p.name == "square")
+    assert square.params["max_queries"] == r.attacker.budgets.query_budget == 5_000
 
 
 def test_content_moderation_poisoning_high(results: dict[str, ThreatAssessment]) -> None:

@@ -101,7 +101,7 @@ def test_attacker_rule_sets_its_facet(rule: Rule) -> None:
     else:  # knowledge: at least this strong
         from safedl.threat.model import KNOWLEDGE_ORDER
 
-        assert KNOWLEDGE_ORDER.index(attacker.knowledge) <= KNOWLEDGE_ORDER.index(value)  # type: ignore[arg-type]
+        assert KNOWLEDGE_ORDER.index(attacker.knowledge) <= KNOWLEDGE_ORDER.index(value)
 
 
 def test_combination_takes_highest_floor_plus_deltas_clamped() -> None:

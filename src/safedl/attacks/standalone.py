@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from safedl.attacks.evasion.base import EvasionAttack, EvasionResult
+from safedl.attacks.poisoning.evaluate import PoisoningResult
 from safedl.config.profile import DatasetConfig, ModelConfig, TrainingConfig
 from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.errors import ConfigError
@@ -40,12 +41,18 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 
 @dataclass
 class Standalone:
-    """A model and the examples to attack, ready for :meth:`EvasionAttack.run`."""
+    """A model and the examples to attack, ready for :meth:`EvasionAttack.run`.
+
+    The last fields let poisoning attacks train a victim the way the model was trained.
+    """
 
     model: ModelAdapter
     data: TensorData
     splits: DataSplits
     trained: dict[str, Any] | None
+    model_config: ModelConfig | None = None
+    training: TrainingConfig | None = None
+    cache: Path | None = None
 
 
 def prepare(
@@ -71,9 +78,9 @@ def prepare(
         device=resolve_device(device),
     )
     trained = None
+    tcfg = TrainingConfig(epochs=epochs, early_stopping_patience=3)
     if weights is None:
         store = ArtifactStore(Path(cache))
-        tcfg = TrainingConfig(epochs=epochs, early_stopping_patience=3)
         spec = {"model": mcfg.model_dump(mode="json", exclude={"weights"}), "role": "standalone"}
         key, meta, reused = train_or_load(
             store,
@@ -96,7 +103,7 @@ def prepare(
     if limit is not None and limit < len(test):
         gen = torch.Generator().manual_seed(seed)
         test = test.subset(torch.randperm(len(test), generator=gen)[:limit].sort().values)
-    return Standalone(model, test, splits, trained)
+    return Standalone(model, test, splits, trained, mcfg, tcfg, Path(cache))
 
 
 def run_named_attack(
@@ -115,3 +122,53 @@ def run_named_attack(
             "alone; run it through a profile"
         )
     return attack.run(target.model, target.data, batch_size=batch_size)
+
+
+def run_poisoning_attack(
+    name: str,
+    params: dict[str, Any],
+    target: Standalone,
+    *,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> PoisoningResult:
+    """Poison the training split, train a victim like ``target.model`` and compare the two.
+
+    The poisoned set and the victim are kept in the same cache as the trained model, keyed by
+    content hash, so a second call reuses both. The victim is trained from scratch with the
+    same settings and seed as the model (``--epochs``); clean accuracy, success rate and the
+    baseline's accuracy are measured on ``target.data``.
+    """
+    from safedl.attacks.poisoning import PoisoningAttack, evaluate_poisoning
+    from safedl.attacks.poisoning.pipeline import victim_factory
+
+    attack = ATTACKS.create(name, params, seed=seed)
+    if not isinstance(attack, PoisoningAttack):
+        raise ConfigError(f"attack {name!r} ({ATTACKS.get(name).family}) is not a poisoning attack")
+    if target.model_config is None or target.training is None or target.cache is None:
+        raise ConfigError(
+            "poisoning needs the model spec, training settings and cache of prepare()"
+        )
+    splits, model = target.splits, target.model
+    factory = victim_factory(
+        target.model_config,
+        splits.input_shape,
+        splits.num_classes,
+        seed=seed,
+        device=model.device,
+        normalization=model.normalization,
+    )
+    return evaluate_poisoning(
+        attack,
+        train=splits.train,
+        val=splits.val,
+        test=target.data,
+        baseline=model,
+        victim_factory=factory,
+        training=target.training,
+        store=ArtifactStore(target.cache),
+        seed=seed,
+        model_spec=target.model_config.model_dump(mode="json", exclude={"weights"}),
+        classes=splits.classes,
+        batch_size=batch_size,
+    )

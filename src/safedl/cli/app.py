@@ -14,6 +14,7 @@ from safedl.cli import console
 from safedl.cli.attack_cmd import attack_command
 from safedl.cli.plugins_cmd import attacks_app, defenses_app
 from safedl.cli.profile_cmd import profile_app
+from safedl.cli.report_cmd import compare_command, report_command
 from safedl.cli.run_cmd import run_command
 from safedl.cli.threat_cmd import threat_app
 from safedl.errors import SafeDLError
@@ -33,6 +34,8 @@ app.add_typer(defenses_app, name="defenses")
 app.add_typer(threat_app, name="threat-model")
 app.command("run")(run_command)
 app.command("attack")(attack_command)
+app.command("report")(report_command)
+app.command("compare")(compare_command)
 
 
 @app.callback()

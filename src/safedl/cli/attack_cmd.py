@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from safedl.attacks.standalone import parse_params, prepare, run_named_attack
+from safedl.attacks.standalone import (
+    Standalone,
+    parse_params,
+    prepare,
+    run_named_attack,
+    run_poisoning_attack,
+)
 from safedl.cli import console
 from safedl.registry import ATTACKS
+
+POISONING_FAMILIES = ("poisoning", "backdoor")
 
 
 def attack_command(
@@ -40,6 +49,9 @@ def attack_command(
         epochs=epochs,
         cache=cache,
     )
+    if ATTACKS.get(name).family in POISONING_FAMILIES:
+        _poisoning(name, params, target, model, weights, data, seed, batch_size, as_json)
+        return
     result = run_named_attack(name, params, target, seed=seed, batch_size=batch_size)
     out = result.to_dict()
     if as_json:
@@ -72,6 +84,64 @@ def attack_command(
         "yes" if result.within_bounds else f"NO (max violation {result.max_violation:.2e})",
     )
     table.add_row("time", f"{result.seconds:.2f} s ({result.images_per_second:.0f} images/s)")
+    for key, value in result.extra.items():
+        table.add_row(escape(key), escape(json.dumps(value)))
+    console.out.print(table)
+
+
+def _poisoning(
+    name: str,
+    params: dict[str, Any],
+    target: Standalone,
+    model: str,
+    weights: str | None,
+    data: str,
+    seed: int,
+    batch_size: int,
+    as_json: bool,
+) -> None:
+    """Poison, train the victim (or reuse both from the cache) and print the comparison."""
+    result = run_poisoning_attack(name, params, target, seed=seed, batch_size=batch_size)
+    out = result.to_dict()
+    if as_json:
+        flat: dict[str, Any] = {
+            "attack": name,
+            "family": result.family,
+            "model": {"spec": model, "weights": weights, "trained": target.trained},
+            "data": data,
+            **{k: v for k, v in out.items() if k != "attack"},
+        }
+        for key in (
+            "clean_accuracy",
+            "baseline_accuracy",
+            "attack_success_rate",
+            "baseline_attack_success_rate",
+            "robust_accuracy",
+        ):
+            flat[f"{key}_ci"] = out[key]
+            flat[key] = out[key]["value"]
+        typer.echo(json.dumps(flat, indent=2))
+        return
+    success = {
+        "backdoor": "attack success rate (triggered, non-target)",
+        "poisoning": "attack success rate",
+    }[result.family]
+    table = Table("metric", "value", title=f"{name} on {data} ({result.n} test examples)")
+    table.add_row("victim clean accuracy", str(result.clean_accuracy))
+    table.add_row("baseline clean accuracy", str(result.baseline_accuracy))
+    table.add_row("accuracy drop", f"{100 * result.accuracy_drop:+.2f} points")
+    table.add_row(success, str(result.attack_success_rate))
+    table.add_row("same, on the baseline", str(result.baseline_attack_success_rate))
+    table.add_row(
+        "poisoned samples", f"{result.poison_count} ({100 * result.poison_fraction:.1f}%)"
+    )
+    table.add_row("labels changed", str(result.labels_changed))
+    table.add_row(
+        "within bounds",
+        "yes" if result.within_bounds else f"NO (max violation {result.max_violation:.2e})",
+    )
+    reused = "reused" if result.victim["reused"] else f"trained in {result.victim['seconds']:.1f} s"
+    table.add_row("victim", f"{result.victim_artifact} ({reused})")
     for key, value in result.extra.items():
         table.add_row(escape(key), escape(json.dumps(value)))
     console.out.print(table)

@@ -33,10 +33,7 @@ from safedl.threat import (
 from safedl.threat.profile_io import assess_profile, profile_name, profile_text, threat_profile
 from safedl.threat.tables import attacker_table, gaps_table, plan_table, threat_table
 
-threat_app = typer.Typer(
-    help="Threat-model a system: questionnaire → attacker model, ranked threats and attack plan.",
-    invoke_without_command=True,
-)
+threat_app = typer.Typer(invoke_without_command=True)
 
 
 def print_assessment(assessment: ThreatAssessment) -> None:
@@ -87,11 +84,12 @@ def threat_model(
         False, "--example-answers", help="Print a commented answers template and exit."
     ),
 ) -> None:
-    """Ask the questionnaire (or read --answers), then write a profile with the attack plan.
+    """Threat-model a system: questionnaire → attacker model, ranked threats, attack plan.
 
-    Interactive in a terminal; with --answers, or --preset and --yes, or without a terminal,
-    it asks nothing. 'Don't know' is always an answer: it is assumed conservatively and listed
-    as a gap. An existing --out file is only replaced with --force.
+    Asks the questionnaire in a terminal (or reads --answers; --preset with --yes asks nothing),
+    prints the assessment and writes a new profile whose attacks are the available part of the
+    plan. 'Don't know' is always an answer: it is assumed conservatively and listed as a gap.
+    An existing --out file is only replaced with --force.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -127,20 +125,24 @@ def threat_model(
     n_ok, n_missing = len(assessment.available()), len(assessment.unavailable())
     console.out.print(
         f"wrote {escape(str(out))}: {n_ok} available attack(s) in its plan, "
-        f"{n_missing} planned but unavailable; run it with: safedl run {escape(str(out))}"
+        f"{n_missing} planned but unavailable; run it with: safedl run {escape(str(out))}",
+        highlight=False,
     )
 
 
 @threat_app.command("presets")
 def presets() -> None:
     """List the threat-model presets and what each one plans."""
-    table = Table("preset", "context", "knowledge", "top threats", "attacks (available/planned)")
+    table = Table(caption="attacks: available/planned in this installation")
+    table.add_column("preset / context", min_width=18, ratio=1)
+    table.add_column("knowledge", no_wrap=True)
+    table.add_column("top threats", no_wrap=True)
+    table.add_column("attacks", justify="right")
     for preset_name, preset in sorted(PRESETS.items()):
         result = assess(preset=preset_name)
-        top = ", ".join(t.id for t in result.threats[:3])
+        top = "\n".join(t.id for t in result.threats[:3])
         table.add_row(
-            preset_name,
-            preset.title,
+            f"[bold]{preset_name}[/]\n[dim]{escape(preset.title)}[/]",
             result.attacker.knowledge,
             top,
             f"{len(result.available())}/{len(result.plan)}",

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ReportFormat = Literal["md", "json"]
+ReportFormat = Literal["md", "json", "html"]
 
 
 class Strict(BaseModel):
@@ -168,7 +168,7 @@ class OutputConfig(Strict):
         None, description="Run directory; default runs/<profile name>-<profile hash>."
     )
     formats: list[ReportFormat] = Field(
-        default_factory=lambda: list[ReportFormat](["md", "json"]),
+        default_factory=lambda: list[ReportFormat](["md", "json", "html"]),
         description="Report formats to write.",
     )
 

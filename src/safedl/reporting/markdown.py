@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from safedl.reporting.markdown_risk import risk_markdown, summary_markdown
+
 
 def _pct(rate: dict[str, Any] | None) -> str:
     if not rate:
@@ -130,6 +132,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         profile.get("description") or "",
         "",
+        *summary_markdown(record),
         "## System under evaluation",
         *_baseline(stages.get("baseline", {}).get("result", {})),
         "",
@@ -137,6 +140,9 @@ def render_markdown(record: dict[str, Any]) -> str:
         "## Attacks",
         *_attacks(stages.get("attacks", {}).get("result", {})),
         "",
+        *risk_markdown(
+            stages.get("risk", {}).get("result", {}), stages.get("risk", {}).get("note")
+        ),
         "## Stages",
         "| stage | status | seconds | note |",
         "|---|---|---|---|",

@@ -181,12 +181,17 @@ POISON_FRACTION: dict[tuple[str, str], float] = {
 }
 #: A compromised store or an insider can always alter a few samples.
 POISON_FLOOR = 0.005
-QUERY_BUDGET: dict[str, int] = {"strict": 1_000, "moderate": 10_000, "none": 100_000}
-#: (steps, restarts, patch share of the image area) per attacker capability.
+#: rate limit → (queries per adversarial example, total queries of one client).
+QUERY_BUDGET: dict[str, tuple[int, int]] = {
+    "strict": (1_000, 1_000),
+    "moderate": (5_000, 10_000),
+    "none": (10_000, 100_000),
+}
+#: (steps, restarts, patch side / image side) per attacker capability.
 STRENGTH: dict[str, tuple[int, int, float]] = {
-    "low": (10, 1, 0.05),
-    "medium": (20, 1, 0.05),
-    "high": (50, 2, 0.1),
+    "low": (10, 1, 0.2),
+    "medium": (20, 1, 0.25),
+    "high": (50, 2, 0.3),
 }
 
 
@@ -214,20 +219,21 @@ def budgets(answers: Answers, *, query_access: bool) -> Budgets:
     else:
         reasons.append(f"poison fraction {poison:g}: no outside data, an insider-sized floor")
     rate = answers["rate_limit"][0]
-    queries = QUERY_BUDGET[rate] if query_access else 0
+    queries, total = QUERY_BUDGET[rate] if query_access else (0, 0)
     reasons.append(
-        f"query budget {queries:,} from rate_limit = {rate}"
+        f"{queries:,} queries per example, {total:,} in all, from rate_limit = {rate}"
         if query_access
-        else "query budget 0: nobody outside can query"
+        else "no query budget: nobody outside can query"
     )
     capability = answers["capability"][0]
     steps, restarts, patch = STRENGTH[capability]
-    reasons.append(f"{steps} steps, {restarts} restart(s), patch {patch:g} from capability")
+    reasons.append(f"{steps} steps, {restarts} restart(s), patch side {patch:g} from capability")
     return Budgets(
         eps={"linf": round(linf, 4), "l2": l2},
         poison_fraction=poison,
         query_budget=queries,
-        patch_fraction=patch,
+        extraction_queries=total,
+        patch_size=patch,
         steps=steps,
         restarts=restarts,
         reasons=reasons,

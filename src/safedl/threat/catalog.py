@@ -2,8 +2,9 @@
 
 References are MITRE ATLAS technique ids (https://atlas.mitre.org) and the OWASP Machine
 Learning Security Top 10 (2023) ids. Attack templates name attacks of the registry; their
-parameters may use budget placeholders (``$eps_linf``, ``$eps_l2``, ``$queries``,
-``$poison_fraction``, ``$patch_fraction``, ``$steps``, ``$restarts``) that the plan fills in
+parameters may use budget placeholders (``$eps_linf``, ``$eps_l2``, ``$queries`` per example,
+``$extraction_queries`` in all, ``$poison_fraction``, ``$patch_size``, ``$steps``, ``$restarts``)
+that the plan fills in
 from the attacker's budgets. Parameters of attacks that are not registered yet are proposals.
 """
 
@@ -146,7 +147,7 @@ THREATS: tuple[ThreatDef, ...] = (
         "integrity",
         ("AML.T0041", "AML.T0043", "AML.T0015"),
         ("ML01",),
-        (AttackTemplate("universal_patch", {"patch_fraction": "$patch_fraction"}),),
+        (AttackTemplate("universal_patch", {"size": "$patch_size"}),),
     ),
     ThreatDef(
         "data-poisoning",
@@ -234,7 +235,7 @@ THREATS: tuple[ThreatDef, ...] = (
         "privacy",
         ("AML.T0040", "AML.T0024.002", "AML.T0005"),
         ("ML05",),
-        (AttackTemplate("model_stealing", {"max_queries": "$queries"}),),
+        (AttackTemplate("model_stealing", {"max_queries": "$extraction_queries"}),),
     ),
     ThreatDef(
         "weight-theft",

@@ -64,8 +64,13 @@ class Budgets(_Out):
     poison_fraction: float = Field(
         description="Share of the training set the attacker can poison (0 when no control)."
     )
-    query_budget: int = Field(description="Queries per client the interface allows (0: none).")
-    patch_fraction: float = Field(description="Share of the image area a physical patch covers.")
+    query_budget: int = Field(
+        description="Queries one adversarial example may spend through the interface (0: none)."
+    )
+    extraction_queries: int = Field(
+        description="Queries a client can spend in total, e.g. to steal the model (0: none)."
+    )
+    patch_size: float = Field(description="Side of a physical patch / shorter image side.")
     steps: int = Field(description="Iterations an attacker of this capability affords.")
     restarts: int = Field(description="Random restarts an attacker of this capability affords.")
     reasons: list[str] = Field(default_factory=list, description="Where each budget comes from.")

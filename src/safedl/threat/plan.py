@@ -29,8 +29,9 @@ def budget_values(budgets: Budgets) -> dict[str, Any]:
         "$eps_linf": budgets.eps["linf"],
         "$eps_l2": budgets.eps["l2"],
         "$queries": budgets.query_budget,
+        "$extraction_queries": budgets.extraction_queries,
         "$poison_fraction": budgets.poison_fraction,
-        "$patch_fraction": budgets.patch_fraction,
+        "$patch_size": budgets.patch_size,
         "$steps": budgets.steps,
         "$restarts": budgets.restarts,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -61,13 +62,15 @@ def profile_text(profile: Profile, assessment: ThreatAssessment) -> str:
     origin = f"preset '{tm.preset}' and your answers" if tm.preset else "your answers"
     lines = [
         f"# Written by `safedl threat-model` from {origin}.",
-        "# `attacks` is the available part of the attack plan; re-run `safedl threat-model` "
-        "after changing answers.",
+        "# `attacks` is the available part of the attack plan; after changing answers,",
+        "# re-run `safedl threat-model`; check edits with `safedl threat-model show FILE`.",
     ]
     missing = assessment.unavailable()
     if missing:
         lines.append("# Planned but unavailable in this installation (no plugin yet):")
-        lines += [f"#   - {p.name} {p.params} for {', '.join(p.threat_ids)}" for p in missing]
+        lines += [
+            f"#   - {p.name} {json.dumps(p.params)} for {', '.join(p.threat_ids)}" for p in missing
+        ]
     if assessment.gaps:
         lines.append("# Gaps ('Don't know', assumed conservatively):")
         lines += [f"#   - {g.question}: {g.assumption}" for g in assessment.gaps]

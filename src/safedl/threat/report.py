@@ -33,7 +33,8 @@ def _attacker(attacker: dict[str, Any]) -> list[str]:
         "- Capabilities: "
         + (", ".join(c["value"] for c in attacker.get("capabilities", [])) or "none"),
         f"- Budgets: ε L∞ {eps.get('linf')}, ε L2 {eps.get('l2')}; poison fraction "
-        f"{b.get('poison_fraction')}; query budget {b.get('query_budget', 0):,}; "
+        f"{b.get('poison_fraction')}; queries {b.get('query_budget', 0):,} per example, "
+        f"{b.get('extraction_queries', 0):,} in all; patch side {b.get('patch_size')}; "
         f"{b.get('steps')} steps × {b.get('restarts')} restart(s)",
         f"- Adversaries: {', '.join(attacker.get('adversaries', []))} "
         f"(capability {attacker.get('sophistication')})",

@@ -65,7 +65,8 @@ def attacker_table(assessment: ThreatAssessment) -> Table:
     table.add_row(
         "budgets",
         f"ε L∞ {b.eps['linf']}, ε L2 {b.eps['l2']}; poison fraction {b.poison_fraction:g}; "
-        f"queries {b.query_budget:,}; {b.steps} steps × {b.restarts} restart(s)",
+        f"queries {b.query_budget:,} per example, {b.extraction_queries:,} in all; "
+        f"{b.steps} steps × {b.restarts} restart(s); patch side {b.patch_size:g}",
     )
     table.add_row("adversaries", f"{', '.join(a.adversaries)} (capability {a.sophistication})")
     return table

@@ -11,7 +11,7 @@ from safedl.threat.questions import QUESTIONS, SECTIONS
 
 def _value(q: Question, value: object) -> str:
     values = list(value) if isinstance(value, (list, tuple)) else [str(value)]
-    return f"[{', '.join(values)}]" if q.multi else values[0]
+    return f"[{', '.join(values)}]" if q.multi and values != [UNKNOWN] else values[0]
 
 
 def example_answers(preset: str | None = None) -> str:

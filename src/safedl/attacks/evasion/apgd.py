@@ -186,6 +186,8 @@ class _APGD(EvasionAttack):
     @staticmethod
     def _settle(s: State, hit: torch.Tensor, out: torch.Tensor, alive: torch.Tensor) -> State:
         """Freeze the examples that fool the model at their current iterate; drop them."""
+        if not bool(hit.any()):
+            return s
         done = s["idx"][hit]
         out[done] = s["x"][hit]
         alive[done] = False

@@ -6,9 +6,9 @@ Threat: L∞ ball of radius ``eps`` (the norm the paper defines; ``norm: l2`` is
 black-box, probabilities only (through an Oracle).
 Parameters: ``eps``, ``max_queries`` (per example, default 1000), ``samples`` (queries per
 gradient estimate: ``samples / 2`` antithetic Rademacher pairs, default 32), ``delta``
-(perturbation size, default 0.01), ``lr`` (Adam learning rate; default ε/10 — the paper's 0.01
-is tuned for ε of a few /255 and a budget of thousands of iterations), ``targeted`` /
-``target_class``.
+(perturbation size, default 0.01), ``lr`` (Adam learning rate; default ε/4 — the paper's 0.01
+suits ε of a few /255 and thousands of iterations; with 1000 queries ε/4 broke more points with
+fewer queries than ε/10 on the digits model), ``targeted`` / ``target_class``.
 Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
 ``extra["queries"]`` (mean, median, max, total per example, and the budget).
 
@@ -54,7 +54,7 @@ class SPSA(BlackBoxAttack):
             32, ge=2, le=100_000, description="Queries per gradient estimate (even: pairs ±v)."
         )
         delta: float = Field(0.01, gt=0, le=1, description="Finite-difference perturbation size.")
-        lr: float | None = Field(None, gt=0, description="Adam learning rate; default eps / 10.")
+        lr: float | None = Field(None, gt=0, description="Adam learning rate; default eps / 4.")
 
         @model_validator(mode="after")
         def _check(self) -> SPSA.Config:
@@ -87,7 +87,7 @@ class SPSA(BlackBoxAttack):
         cfg = self.config
         labels = y if target is None else target
         per_iter = cfg.samples + 1
-        lr = cfg.lr if cfg.lr is not None else cfg.eps / 10
+        lr = cfg.lr if cfg.lr is not None else cfg.eps / 4
 
         def rademacher(shape: tuple[int, ...]) -> Tensor:
             bits = torch.randint(0, 2, shape, generator=generator, device=x.device)

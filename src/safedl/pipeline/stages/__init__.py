@@ -4,6 +4,7 @@ from safedl.pipeline.stages.attacks import AttackStage
 from safedl.pipeline.stages.base import NotBuiltStage, Stage, StageOutcome
 from safedl.pipeline.stages.baseline import BaselineStage
 from safedl.pipeline.stages.report import ReportStage
+from safedl.pipeline.stages.risk import RiskStage
 from safedl.pipeline.stages.threat_model import ThreatModelStage
 
 
@@ -13,7 +14,7 @@ def default_stages() -> list[Stage]:
         ThreatModelStage(),
         BaselineStage(),
         AttackStage(),
-        NotBuiltStage("risk", "risk scoring is not built yet"),
+        RiskStage(),
         NotBuiltStage("defenses", "defense application is not built yet"),
         NotBuiltStage("evaluation", "re-evaluation of defended models is not built yet"),
         ReportStage(),

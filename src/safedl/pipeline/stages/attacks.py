@@ -84,6 +84,10 @@ class AttackStage(Stage):
     ) -> dict[str, Any]:
         info = ATTACKS.get(name)
         attack = ATTACKS.create(name, params, seed=ctx.seed)
+        if info.family in ("poisoning", "backdoor"):
+            from safedl.attacks.poisoning.pipeline import run_in_pipeline
+
+            return run_in_pipeline(ctx, name, params, key)
         if not isinstance(attack, EvasionAttack):
             return {
                 "attack": name,

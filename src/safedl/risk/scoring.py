@@ -1,0 +1,195 @@
+"""Risk scores: a pure function of the threat model and the measured attack results.
+
+For every attack that ran, three factors in [0, 1] are multiplied and scaled to 0–10:
+
+* **impact** — what the attack achieved, measured: success rate (evasion), attack success rate
+  (backdoors), accuracy drop or targeted success (poisoning), advantage (privacy);
+* **likelihood** — how likely such an attacker is, from the threat model: the linked threat's
+  likelihood (1–5) / 5, lowered when the attack needs more access than the attacker has or uses
+  a larger budget than the attacker's;
+* **consequence** — how bad a successful attack is for this system: the linked threat's
+  impact (1–5) / 5.
+
+Without a threat model, likelihood and consequence are assumed 0.6 and say so. The score is
+given from the point estimate and from the pessimistic end of the impact's 95% CI. Bands: low
+< 2.5 ≤ medium < 5 ≤ high < 7.5 ≤ critical. An evaluation that failed a validity check is
+rated "unreliable — assume high" (never low), naming the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ASSUMED = 0.6
+KNOWLEDGE_RANK = {"white-box": 3, "grey-box": 2, "black-box-scores": 1, "black-box-labels": 0}
+ACCESS_NEED = {"white-box": 3, "model": 3, "scores": 1, "labels": 0, "training-data": 0}
+BANDS = ((7.5, "critical"), (5.0, "high"), (2.5, "medium"), (0.0, "low"))
+
+
+def band(score: float) -> str:
+    """Severity band of a 0–10 score."""
+    return next(name for floor, name in BANDS if score >= floor)
+
+
+@dataclass
+class Factor:
+    """One factor of a score, with its value and the reason for it."""
+
+    name: str
+    value: float
+    reason: str
+
+
+@dataclass
+class Risk:
+    """The risk of one attack run, recomputable from its factors."""
+
+    attack: str
+    index: int
+    family: str
+    threats: list[str]
+    impact: float
+    likelihood: float
+    consequence: float
+    score: float
+    pessimistic_score: float
+    band: str
+    pessimistic_band: str
+    factors: list[Factor]
+    formula: str
+    reliable: bool = True
+    failed_checks: list[str] = field(default_factory=list)
+    rating: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _impact(r: dict[str, Any]) -> tuple[float, float, str]:
+    """(point, pessimistic, reason) of what the attack achieved."""
+    family = r.get("family", "evasion")
+    if family == "backdoor" and r.get("attack_success_rate"):
+        a = r["attack_success_rate"]
+        return a["value"], a["high"], f"backdoor success rate {100 * a['value']:.1f}%"
+    if family == "poisoning":
+        for key, label in (
+            ("targeted_success", "targeted misclassification"),
+            ("attack_success_rate", "attack success"),
+        ):
+            if r.get(key):
+                a = r[key]
+                return a["value"], a["high"], f"{label} {100 * a['value']:.1f}%"
+        drop = float(r.get("accuracy_drop", 0.0))
+        return max(drop, 0.0), max(drop, 0.0), f"clean-accuracy drop {100 * drop:.1f} points"
+    if r.get("advantage") is not None:
+        adv = float(r["advantage"])
+        return adv, adv, f"membership advantage {adv:.2f}"
+    a = r["attack_success_rate"]
+    extra = ""
+    if r.get("minimum_norm") and r.get("extra", {}).get("accuracy_at_eps"):
+        at = r["extra"]["accuracy_at_eps"]
+        clean = r["clean_accuracy"]["value"] or 1.0
+        point = max(0.0, 1 - at["value"] / clean)
+        return point, max(0.0, 1 - at["low"] / clean), f"accuracy at ε {100 * at['value']:.1f}%"
+    return a["value"], a["high"], f"success rate {100 * a['value']:.1f}%{extra}"
+
+
+def _likelihood(
+    r: dict[str, Any], linked: list[dict[str, Any]], attacker: dict[str, Any] | None
+) -> tuple[float, list[Factor]]:
+    notes: list[Factor] = []
+    if not linked:
+        return ASSUMED, [
+            Factor(
+                "likelihood", ASSUMED, "no threat in the threat model covers this attack: assumed"
+            )
+        ]
+    top = max(linked, key=lambda t: t["likelihood"])
+    value = top["likelihood"] / 5
+    notes.append(
+        Factor(
+            "threat likelihood",
+            value,
+            f"threat {top['id']} ({top['title']}) rated {top['likelihood']}/5",
+        )
+    )
+    if attacker:
+        have = KNOWLEDGE_RANK.get(attacker.get("knowledge", "white-box"), 3)
+        need = ACCESS_NEED.get(r.get("access", "white-box"), 3)
+        if need > have:
+            notes.append(
+                Factor(
+                    "access",
+                    0.6,
+                    f"the attack uses {r.get('access')} access but the "
+                    f"attacker has {attacker.get('knowledge')}: an upper bound",
+                )
+            )
+        eps_budget = attacker.get("budgets", {}).get("eps", {})
+        norm = r.get("params", {}).get("norm", "linf")
+        eps = r.get("params", {}).get("eps")
+        if eps is not None and norm in eps_budget and eps > eps_budget[norm] * 1.0001:
+            notes.append(
+                Factor(
+                    "budget",
+                    0.5,
+                    f"ε = {eps} exceeds the attacker's {norm} budget {eps_budget[norm]}",
+                )
+            )
+    for f in notes[1:]:
+        value *= f.value
+    return value, notes
+
+
+def score_attack(index: int, r: dict[str, Any], threat: dict[str, Any] | None) -> Risk:
+    """The risk of one attack result, given the threat-model result (or None)."""
+    threats = (threat or {}).get("threats", [])
+    linked = [t for t in threats if r["attack"] in t.get("attacks", [])]
+    impact, pessimistic, why = _impact(r)
+    likelihood, like_factors = _likelihood(r, linked, (threat or {}).get("attacker"))
+    if linked:
+        worst = max(linked, key=lambda t: t["impact"])
+        consequence = worst["impact"] / 5
+        cons = Factor(
+            "consequence", consequence, f"threat {worst['id']} impact rated {worst['impact']}/5"
+        )
+    else:
+        consequence = ASSUMED
+        cons = Factor("consequence", ASSUMED, "no threat model impact for this attack: assumed")
+    score = round(10 * impact * likelihood * consequence, 2)
+    pess = round(10 * pessimistic * likelihood * consequence, 2)
+    factors = [Factor("impact", round(impact, 4), why), *like_factors, cons]
+    failed = list(r.get("unreliable_because", []))
+    risk = Risk(
+        attack=r["attack"],
+        index=index,
+        family=r.get("family", "evasion"),
+        threats=[t["id"] for t in linked],
+        impact=round(impact, 4),
+        likelihood=round(likelihood, 4),
+        consequence=round(consequence, 4),
+        score=score,
+        pessimistic_score=pess,
+        band=band(score),
+        pessimistic_band=band(pess),
+        factors=factors,
+        formula=f"10 × impact {impact:.3f} × likelihood {likelihood:.3f} × consequence "
+        f"{consequence:.3f} = {score:.2f} (pessimistic impact {pessimistic:.3f} → {pess:.2f})",
+        reliable=not failed,
+        failed_checks=failed,
+    )
+    if failed:
+        risk.rating = f"unreliable — assume high (failed {', '.join(failed)})"
+        for attr in ("band", "pessimistic_band"):
+            if getattr(risk, attr) in ("low", "medium"):
+                setattr(risk, attr, "high")
+    else:
+        risk.rating = risk.band
+    return risk
+
+
+def score_all(attacks: list[dict[str, Any]], threat: dict[str, Any] | None) -> list[Risk]:
+    """Risks of every finished attack, highest pessimistic score first."""
+    risks = [score_attack(i, r, threat) for i, r in enumerate(attacks) if r.get("status") == "done"]
+    return sorted(risks, key=lambda k: (-k.pessimistic_score, -k.score, k.index))
