@@ -30,12 +30,14 @@ if [ "$dev" = 1 ]; then
   pip install -e ".[dev]"
   tests_pkg=tests/fixtures/safedl_example_plugin
   [ -d "$tests_pkg" ] && pip install -e "$tests_pkg"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
-      echo "setup: installing Debian's dataset-fashion-mnist for the tests"
-      (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 \
-        || echo "setup: could not install dataset-fashion-mnist; its tests will be skipped"
-    fi
+  # Test data and the headless browser that checks the HTML report (Debian packages).
+  debs="dataset-fashion-mnist chromium chromium-driver"
+  missing=""
+  for deb in $debs; do dpkg -s "$deb" >/dev/null 2>&1 || missing="$missing $deb"; done
+  if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian packages for the tests:$missing"
+    (apt-get update -qq && apt-get install -y -qq $missing) >/dev/null 2>&1 \
+      || echo "setup: could not install$missing; the tests that need them will say so"
   fi
 else
   pip install -e .

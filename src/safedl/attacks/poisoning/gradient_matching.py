@@ -90,6 +90,7 @@ class GradientMatching(CleanLabelAttack):
                 norm = torch.stack([g.pow(2).sum() for g in grads]).sum().sqrt()
                 return 1 - dot.sum() / (norm * goal_norm).clamp_min(1e-12)
 
+            self.stats["gradient_cosine_initial"] = 1 - float(mismatch(x_base, False).item())
             best, best_loss = x_base, float("inf")
             milestones = [cfg.steps * k // 8 for k in (3, 5, 7)]
             for _ in range(cfg.restarts):
