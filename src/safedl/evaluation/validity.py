@@ -30,6 +30,11 @@ from safedl.registry import ATTACKS
 Status = Literal["pass", "fail", "not_applicable"]
 
 
+def _evasion(result: dict[str, Any]) -> bool:
+    """The checks concern finished evasion results only (not poisoning or privacy)."""
+    return result.get("status") == "done" and result.get("family", "evasion") == "evasion"
+
+
 @dataclass
 class Finding:
     """The outcome of one check."""
@@ -74,7 +79,7 @@ def check_blackbox_vs_whitebox(results: Sequence[dict[str, Any]]) -> Finding:
     """VC02: a score- or label-based attack must not beat all white-box attacks at one budget."""
     groups: dict[tuple[str, float], dict[str, list[tuple[int, float]]]] = {}
     for i, r in enumerate(results):
-        if r.get("status") != "done" or r.get("minimum_norm"):
+        if not _evasion(r) or r.get("minimum_norm"):
             continue
         access = ATTACKS.get(r["attack"]).access if r["attack"] in ATTACKS else "white-box"
         kind = "white" if access == "white-box" else "black"
@@ -140,11 +145,7 @@ def check_convergence(
     batch_size: int = 256,
 ) -> Finding:
     """VC04: rerun the plan's PGD with 4× steps and 2 restarts; accuracy must not drop much."""
-    runs = [
-        (i, r)
-        for i, r in enumerate(results)
-        if r.get("attack") == "pgd" and r.get("status") == "done"
-    ]
+    runs = [(i, r) for i, r in enumerate(results) if _evasion(r) and r.get("attack") == "pgd"]
     if not runs:
         return Finding(
             "VC04", "more steps or restarts", "not_applicable", "no PGD attack in the plan"
@@ -230,12 +231,18 @@ def run_checks(
 
 
 def mark_unreliable(results: list[dict[str, Any]], findings: Sequence[Finding]) -> None:
-    """Set ``reliable`` and ``unreliable_because`` on each attack result in place."""
+    """Set ``reliable`` and ``unreliable_because`` on each finished result in place.
+
+    A failed model-level check (no attack named) concerns every evasion result; a check that
+    names attacks concerns those, whatever their family.
+    """
     for i, r in enumerate(results):
         if r.get("status") != "done":
             continue
         failed = [
-            f.id for f in findings if f.status == "fail" and (not f.attacks or i in f.attacks)
+            f.id
+            for f in findings
+            if f.status == "fail" and (i in f.attacks or (not f.attacks and _evasion(r)))
         ]
         r["reliable"] = not failed
         r["unreliable_because"] = failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safedl.reporting.markdown_risk import risk_markdown, summary_markdown
+from safedl.reporting.markdown_risk import poisoning_markdown, risk_markdown, summary_markdown
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
@@ -48,9 +48,12 @@ def _attacks(result: dict[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     notes = []
+    evasion = [a for a in attacks if a.get("family", "evasion") == "evasion"]
     for a in attacks:
         if a.get("status") != "done":
             notes.append(f"- `{a['attack']}`: {a.get('note', a.get('status'))}")
+    for a in evasion:
+        if a.get("status") != "done":
             continue
         p = a["params"]
         lines.append(
@@ -61,9 +64,13 @@ def _attacks(result: dict[str, Any]) -> list[str]:
         )
     if notes:
         lines += ["", *notes]
-    n = attacks[0].get("n")
+    n = next((a.get("n") for a in evasion if a.get("status") == "done"), None)
     if n:
-        lines += ["", f"Each attack ran on the same {n} test examples; intervals are 95% Wilson."]
+        lines += [
+            "",
+            f"Each evasion attack ran on the same {n} test examples; intervals are 95% Wilson.",
+        ]
+    lines += poisoning_markdown(attacks)
     unreliable = [a for a in attacks if a.get("reliable") is False]
     for a in unreliable:
         lines.append(

@@ -7,6 +7,42 @@ from typing import Any
 from safedl.reporting.summary import summarise
 
 
+def _pct(rate: dict[str, Any] | None) -> str:
+    if not rate:
+        return "n/a"
+    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
+
+
+def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
+    """Table of poisoning and backdoor results: the victim against the clean baseline."""
+    rows = [
+        a
+        for a in attacks
+        if a.get("family") in ("poisoning", "backdoor") and a.get("status") == "done"
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Poisoning and backdoors",
+        "",
+        "| attack | poisoned | victim clean accuracy | baseline accuracy | drop (points) | "
+        "attack success (victim) | attack success (clean model) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for a in rows:
+        lines.append(
+            f"| {a['attack']} | {a['poison_count']} ({100 * a['poison_fraction']:.1f}%) | "
+            f"{_pct(a['clean_accuracy'])} | {_pct(a['baseline_accuracy'])} | "
+            f"{100 * a['accuracy_drop']:+.1f} | {_pct(a['attack_success_rate'])} | "
+            f"{_pct(a.get('baseline_attack_success_rate'))} |"
+        )
+    for a in rows:
+        for label, path in (a.get("plots") or {}).items():
+            lines.append(f"![{a['attack']} {label}]({path})")
+    return lines
+
+
 def summary_markdown(record: dict[str, Any]) -> list[str]:
     s = summarise(record)
     lines = ["## Executive summary", "", f"**{s['posture'].upper()}** — {s['headline']}", ""]

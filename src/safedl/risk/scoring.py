@@ -69,19 +69,20 @@ class Risk:
 def _impact(r: dict[str, Any]) -> tuple[float, float, str]:
     """(point, pessimistic, reason) of what the attack achieved."""
     family = r.get("family", "evasion")
-    if family == "backdoor" and r.get("attack_success_rate"):
-        a = r["attack_success_rate"]
-        return a["value"], a["high"], f"backdoor success rate {100 * a['value']:.1f}%"
-    if family == "poisoning":
-        for key, label in (
-            ("targeted_success", "targeted misclassification"),
-            ("attack_success_rate", "attack success"),
-        ):
-            if r.get(key):
-                a = r[key]
-                return a["value"], a["high"], f"{label} {100 * a['value']:.1f}%"
-        drop = float(r.get("accuracy_drop", 0.0))
-        return max(drop, 0.0), max(drop, 0.0), f"clean-accuracy drop {100 * drop:.1f} points"
+    if family in ("poisoning", "backdoor") and r.get("attack_success_rate"):
+        # What the poison adds over the clean model's own errors (for random label flipping
+        # this is the accuracy drop).
+        a, base = r["attack_success_rate"], r.get("baseline_attack_success_rate") or {"value": 0}
+        point = max(0.0, a["value"] - base["value"])
+        pess = max(0.0, a["high"] - base["value"])
+        return (
+            point,
+            pess,
+            (
+                f"success {100 * a['value']:.1f}% against {100 * base['value']:.1f}%"
+                " on the clean model"
+            ),
+        )
     if r.get("advantage") is not None:
         adv = float(r["advantage"])
         return adv, adv, f"membership advantage {adv:.2f}"

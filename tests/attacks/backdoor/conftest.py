@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import torch
 
 from safedl.attacks.poisoning import PoisoningResult, evaluate_poisoning
 from safedl.attacks.poisoning.pipeline import victim_factory

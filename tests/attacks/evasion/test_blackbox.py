@@ -56,7 +56,8 @@ class _NoBackward(torch.autograd.Function):
 
 class _Guard(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
-        return _NoBackward.apply(x)  # type: ignore[no-any-return]
+        out: Tensor = _NoBackward.apply(x)
+        return out
 
 
 def test_objective_is_the_margin_or_cross_entropy() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -21,16 +23,13 @@ def test_random_patch_lowers_accuracy_and_stays_in_its_budget(
     res = attack.run(model, data)
     assert res.within_bounds
     assert res.robust_accuracy.value < res.clean_accuracy.value - 0.3
-    assert res.extra["patch"] == pytest.approx(
-        {"side": 4, "area_fraction": 0.25, "placement": "random", "final_loss": pytest.approx(0)},
-        abs=100,
-    )
-    assert res.extra["patch"]["area_fraction"] == 0.25
+    info = res.extra["patch"]
+    assert info["side"] == 4 and info["area_fraction"] == 0.25 and info["placement"] == "random"
     assert res.examples is not None
     changed = ((res.examples - data.x).abs() > 0).any(1).flatten(1).sum(1)
     assert (changed <= 16).all()
-    # the same patch everywhere: every image's changed square holds identical values
     assert attack.patch is not None and attack.patch.shape == (1, 4, 4)
+    assert attack.patch.min() >= 0 and attack.patch.max() <= 1
 
 
 def test_fixed_placement_changes_only_that_square(
@@ -65,9 +64,12 @@ def test_targeted_patch_needs_one_target_class_and_moves_towards_it(
     with pytest.raises(ConfigError, match="one target"):
         ATTACKS.make_config("universal_patch", {"targeted": True})
     model, data = trained_digits
-    params = {"size": 0.5, "steps": 60, "lr": 0.1, "targeted": True, "target_class": 3}
-    res = ATTACKS.create("universal_patch", params).run(model, data)
-    assert res.attack_success_rate.value > 0.3
+    small = data.subset(torch.arange(100))
+    # A sticker at a fixed spot (a randomly placed 4x4 patch on 8x8 digits reaches ~15%).
+    params: dict[str, Any] = {"size": 0.5, "steps": 40, "lr": 0.1, "targeted": True}
+    params |= {"target_class": 3, "placement": "fixed", "x": 2, "y": 2}
+    res = ATTACKS.create("universal_patch", params).run(model, small)
+    assert res.attack_success_rate.value > 0.8
 
 
 def test_fixed_patch_that_does_not_fit_is_a_config_error(

@@ -14,9 +14,7 @@ from safedl.registry import ATTACKS
 def test_spsa_lowers_accuracy(trained_digits: tuple[ModelAdapter, TensorData]) -> None:
     model, data = trained_digits
     small = data.subset(torch.arange(100))
-    res = ATTACKS.create("spsa", {"eps": 0.2, "max_queries": 300, "samples": 20}).run(
-        model, small
-    )
+    res = ATTACKS.create("spsa", {"eps": 0.2, "max_queries": 300, "samples": 20}).run(model, small)
     assert res.within_bounds
     assert res.examples is not None
     assert (res.examples - small.x).abs().max() <= 0.2 + 1e-6

@@ -44,9 +44,7 @@ def test_linf_square_is_close_to_pgd_and_stops_early(
 def test_l2_square_lowers_accuracy(trained_digits: tuple[ModelAdapter, TensorData]) -> None:
     model, data = trained_digits
     small = data.subset(torch.arange(100))
-    res = ATTACKS.create("square", {"eps": 1.0, "norm": "l2", "max_queries": 200}).run(
-        model, small
-    )
+    res = ATTACKS.create("square", {"eps": 1.0, "norm": "l2", "max_queries": 200}).run(model, small)
     assert res.within_bounds
     assert res.examples is not None
     assert (res.examples - small.x).flatten(1).norm(dim=1).max() <= 1.0 + 1e-5

@@ -68,7 +68,7 @@ def test_soft_labels_train_on_probabilities(
     trained_digits: tuple[ModelAdapter, TensorData],
 ) -> None:
     model, data = trained_digits
-    small = data.subset(torch.arange(50))
+    small = data.subset(torch.arange(100))
     params = {"eps": 0.2, "soft_labels": True, **FAST}
     res = ATTACKS.create("transfer", params).run(model, small)
     assert res.robust_accuracy.value < res.clean_accuracy.value - 0.3

@@ -66,7 +66,7 @@ def _windows(n: int, h: int, w: int, s: int, gen: torch.Generator, device: torch
 
 
 def _place(table: Tensor, corners: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
-    """Paste ``table`` (``[s, s]`` or ``[n, s, s]``) at ``corners``: values and mask ``[n,1,h,w]``."""
+    """Paste ``table`` (``[s, s]`` or ``[n, s, s]``) at ``corners``; values, mask ``[n,1,h,w]``."""
     s = table.shape[-1]
     rows = torch.arange(h, device=corners.device)[None, :, None] - corners[:, 0, None, None]
     cols = torch.arange(w, device=corners.device)[None, None, :] - corners[:, 1, None, None]

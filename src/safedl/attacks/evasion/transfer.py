@@ -6,8 +6,9 @@ Threat: L∞ or L2 ball of radius ``eps``; black-box, labels only (``soft_labels
 oracle for probabilities instead, i.e. score access). The target is reached only through a
 budgeted Oracle; the surrogate is white-box to the attacker.
 Parameters: ``eps``, ``norm``, ``max_queries`` (per example; the query set needs
-``(1 + query_samples) * 2**augment_rounds`` of them), ``surrogate`` / ``surrogate_params`` (a
-built-in architecture and its keyword arguments, default ``small_cnn``), ``query_samples``
+``(1 + query_samples) * 2**augment_rounds`` of them), ``surrogate`` / ``surrogate_params`` (an
+architecture as a profile's ``model.name`` names it, and its keyword arguments; default
+``small_cnn``), ``query_samples``
 (noisy copies of each input, default 4), ``noise`` (their uniform L∞ noise, default 0.1),
 ``augment_rounds`` (Jacobian-based augmentation rounds, default 1), ``augment_step`` (λ, default
 0.1), ``epochs`` / ``lr`` / ``batch_size`` (surrogate training per round), ``soft_labels``,
@@ -39,6 +40,7 @@ from safedl.attacks.evasion.steps import gradient
 from safedl.config import ModelConfig, TrainingConfig
 from safedl.data import TensorData
 from safedl.models import ModelAdapter, Oracle, build_model
+from safedl.models.oracle import OracleOutput
 from safedl.registry import ATTACKS
 from safedl.training import train
 
@@ -56,7 +58,9 @@ class Transfer(EvasionAttack):
     class Config(BlackBoxConfig):
         """Transfer-attack parameters on top of the shared black-box ones."""
 
-        surrogate: str = Field("small_cnn", description="Surrogate architecture (built-in).")
+        surrogate: str = Field(
+            "small_cnn", description="Surrogate architecture: a built-in name or a factory spec."
+        )
         surrogate_params: dict[str, Any] = Field(
             default_factory=dict, description="Keyword arguments of the surrogate factory."
         )
@@ -150,7 +154,7 @@ class Transfer(EvasionAttack):
     def _fit(self, model: ModelAdapter, x: Tensor, gen: torch.Generator) -> ModelAdapter:
         """Query the oracle on the query set and train the surrogate on its answers."""
         cfg, n, device = self.config, len(x), x.device
-        output = "probs" if cfg.soft_labels else "label"
+        output: OracleOutput = "probs" if cfg.soft_labels else "label"
         oracle = Oracle(model, output=output, budget=cfg.max_queries * n)
         counts = torch.zeros(n, dtype=torch.long, device=device)
         view = ExampleOracle(oracle, cfg.max_queries, counts, torch.arange(n, device=device))

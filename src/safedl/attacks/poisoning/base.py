@@ -209,7 +209,7 @@ class PoisoningAttack(ABC):
         if self.clean_label and not torch.equal(data.y, train.y):
             raise PluginError(f"clean-label attack {name!r} changed labels")
         violation = self.violation(train.x[idx], data.x[idx])
-        out.max_violation = float(violation.max().item()) if violation.numel() else 0.0
+        out.max_violation = float(violation.max().item()) + 0.0 if violation.numel() else 0.0
         out.within_bounds = out.max_violation <= BOUND_TOLERANCE
 
 

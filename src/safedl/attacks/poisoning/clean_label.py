@@ -113,6 +113,12 @@ class CleanLabelAttack(PoisoningAttack):
         else:
             ok = (model.predict(test.x) == test.y) & (test.y != cfg.target_class)
             index = pick(ok, cfg.num_targets, gen)
+            if not len(index):
+                raise ConfigError(
+                    "no test image outside target_class is classified correctly by the clean "
+                    "model, so there is no target to aim at",
+                    hint="give target_index explicitly",
+                )
         return index, test.x[index]
 
     def craft(
