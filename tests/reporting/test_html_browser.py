@@ -14,8 +14,10 @@ PROFILE = {
     "name": "html",
     "threat_model": {"preset": "traffic-sign"},
     "training": {"epochs": 3, "lr": 0.003},
-    "attacks": [{"name": "fgsm", "params": {"eps": 0.2}},
-                {"name": "pgd", "params": {"eps": 0.2, "steps": 5}}],
+    "attacks": [
+        {"name": "fgsm", "params": {"eps": 0.2}},
+        {"name": "pgd", "params": {"eps": 0.2, "steps": 5}},
+    ],
     "evaluation": {"samples": 40, "curve_samples": 30, "check_samples": 30},
 }
 
@@ -30,7 +32,7 @@ def test_report_is_self_contained(run_dir: Path) -> None:
     assert "Executive summary" in html and "Reproducibility appendix" in html
     assert "Threat and attacker model" in html and "Risk matrix" in html
     assert 'src="data:image/png;base64,' in html
-    for external in ('src="http', "href=\"http", "<script src", "<link "):
+    for external in ('src="http', 'href="http', "<script src", "<link "):
         assert external not in html
 
 
@@ -43,10 +45,17 @@ def test_report_renders_in_chromium(run_dir: Path, tmp_path: Path) -> None:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(service=Service(executable_path=driver), options=opts)

@@ -36,8 +36,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return a, b
 
 
-def test_record_validates_against_published_schema(runs: tuple[Path, Path],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_record_validates_against_published_schema(
+    runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     record = json.loads((runs[0] / "record.json").read_text())
     jsonschema.validate(record, record_schema())
     broken = {**record, "stages": {"x": {"status": "exploded"}}}
@@ -47,8 +48,9 @@ def test_record_validates_against_published_schema(runs: tuple[Path, Path],
     assert code == 0 and json.loads(out)["title"] == "RunRecord"
 
 
-def test_report_rerenders_from_record_alone(runs: tuple[Path, Path],
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_rerenders_from_record_alone(
+    runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     run = runs[0]
     (run / "report.md").unlink()
     (run / "artifacts").rename(run / "gone")  # nothing but the record (and plots) is read

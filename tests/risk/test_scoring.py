@@ -8,22 +8,42 @@ from safedl.risk import band, recommend, score_all, score_attack
 
 
 def evasion(success: float, high: float, eps: float = 0.1, **extra: object) -> dict:
-    return {"attack": "pgd", "status": "done", "family": "evasion", "access": "white-box",
-            "params": {"eps": eps, "norm": "linf"},
-            "attack_success_rate": {"value": success, "low": success / 2, "high": high},
-            "clean_accuracy": {"value": 0.97, "low": 0.95, "high": 0.98}, **extra}
+    return {
+        "attack": "pgd",
+        "status": "done",
+        "family": "evasion",
+        "access": "white-box",
+        "params": {"eps": eps, "norm": "linf"},
+        "attack_success_rate": {"value": success, "low": success / 2, "high": high},
+        "clean_accuracy": {"value": 0.97, "low": 0.95, "high": 0.98},
+        **extra,
+    }
 
 
 THREAT = {
     "attacker": {"knowledge": "black-box-labels", "budgets": {"eps": {"linf": 0.05}}},
-    "threats": [{"id": "T-EVASION", "title": "evasion", "likelihood": 4, "impact": 5,
-                 "attacks": ["pgd", "square"]}],
+    "threats": [
+        {
+            "id": "T-EVASION",
+            "title": "evasion",
+            "likelihood": 4,
+            "impact": 5,
+            "attacks": ["pgd", "square"],
+        }
+    ],
 }
 
 
 def test_bands() -> None:
     assert [band(x) for x in (0, 2.49, 2.5, 5, 7.49, 7.5, 10)] == [
-        "low", "low", "medium", "high", "high", "critical", "critical"]
+        "low",
+        "low",
+        "medium",
+        "high",
+        "high",
+        "critical",
+        "critical",
+    ]
 
 
 def test_without_threat_model_factors_are_assumed_and_recomputable() -> None:
@@ -56,8 +76,9 @@ def test_unreliable_is_never_low() -> None:
 
 
 def test_ranking_and_recommendations() -> None:
-    risks = score_all([evasion(0.2, 0.3), evasion(0.9, 0.95),
-                       {"attack": "fgsm", "status": "unavailable"}], None)
+    risks = score_all(
+        [evasion(0.2, 0.3), evasion(0.9, 0.95), {"attack": "fgsm", "status": "unavailable"}], None
+    )
     assert [r.index for r in risks] == [1, 0]
     recs = recommend([r.to_dict() for r in risks])
     assert recs[0]["defense"].startswith("adversarial training")
