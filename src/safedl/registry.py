@@ -177,6 +177,7 @@ ATTACKS = Registry(
         "safedl.attacks.evasion.cw",
         "safedl.attacks.evasion.deepfool",
         "safedl.attacks.evasion.apgd",
+        "safedl.attacks.evasion.autoattack_lite",
         "safedl.attacks.poisoning.label_flip",
         "safedl.attacks.poisoning.feature_collision",
         "safedl.attacks.poisoning.gradient_matching",

@@ -55,3 +55,21 @@ def test_curve_decreases(trained_digits: tuple[ModelAdapter, TensorData]) -> Non
     assert curve["points"][0]["eps"] == 0.0 and accs[0] > 0.9
     assert accs[-1] < 0.05
     assert all(b <= a + 0.02 for a, b in itertools.pairwise(accs))
+
+
+def test_autoattack_lite_cascade_is_worst_case_and_cheaper(
+    trained_digits: tuple[ModelAdapter, TensorData],
+) -> None:
+    model, data = trained_digits
+    data = data.subset(torch.arange(100))
+    res = ATTACKS.create("autoattack_lite", {"eps": 0.15}, seed=0).run(model, data)
+    steps = res.extra["cascade"]
+    assert [s["attack"] for s in steps] == ["apgd_ce", "apgd_dlr", "square"]
+    # later attacks run only on survivors: far fewer attacked points than 3 full passes
+    assert steps[1]["ran_on"] == steps[0]["robust_after"]
+    assert steps[2]["ran_on"] == steps[1]["robust_after"]
+    assert sum(s["ran_on"] for s in steps) < 2 * len(data)
+    assert res.robust_accuracy.k == steps[-1]["robust_after"]
+    assert res.within_bounds
+    alone = ATTACKS.create("apgd_ce", {"eps": 0.15}, seed=0).run(model, data)
+    assert res.robust_accuracy.value <= alone.robust_accuracy.value

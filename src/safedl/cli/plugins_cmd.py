@@ -13,11 +13,15 @@ from safedl.registry import ATTACKS, DEFENSES, Registry
 
 
 def _list(registry: Registry) -> None:
-    table = Table("name", "family", "access", "norms", "source", "summary")
-    for info in registry:
-        table.add_row(
-            info.name, info.family, info.access, ", ".join(info.norms), info.source, info.summary
-        )
+    plugins = list(registry)
+    foreign = any(info.source != "builtin" for info in plugins)
+    table = Table()
+    for column in ("name", "family", "access", "norms", *(["source"] if foreign else [])):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary", ratio=1)
+    for info in plugins:
+        cells = [info.name, info.family, info.access, ", ".join(info.norms)]
+        table.add_row(*cells, *([info.source] if foreign else []), info.summary)
     if not registry.names():
         console.out.print(f"no {registry.kind}s are registered yet")
     else:
