@@ -137,8 +137,10 @@ def test_show_presets_and_json(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert "evasion-white-box" in out and "AML.T0041" in out and "Attack plan" in out
     code, out, _ = cli(capsys, "show", "medical-imaging", "--json")
     assert code == 0 and '"membership-inference"' in out
-    code, _, err = cli(capsys, "show", "demo")
-    assert code == 2 and "no threat model" in err and "--base demo" in err
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("name: bare\n")
+    code, _, err = cli(capsys, "show", str(bare))
+    assert code == 2 and "no threat model" in err and f"--base {bare}" in err
     code, out, _ = cli(capsys, "presets")
     assert code == 0 and all(name in out for name in PRESETS)
 

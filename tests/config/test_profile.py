@@ -37,7 +37,8 @@ def test_demo_profile_contents() -> None:
     demo = load_profile("demo")
     assert demo.dataset.name == "digits"
     assert demo.model.name == "small_cnn"
-    assert {a.name for a in demo.attacks} == {"fgsm", "pgd"}
+    assert {a.name for a in demo.attacks} == {"fgsm", "pgd", "square"}
+    assert demo.threat_model.preset == "cloud-api"
 
 
 def test_yaml_round_trip_preserves_profile(tmp_path: Path) -> None:

@@ -48,7 +48,11 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
         "report",
     ]
     assert stages["baseline"]["status"] == "done"
-    assert stages["risk"]["status"] == "skipped" and "not built" in stages["risk"]["note"]
+    assert stages["threat_model"]["status"] == "skipped"  # QUICK states no threat model
+    assert stages["defenses"]["status"] == "skipped" and "not built" in stages["defenses"]["note"]
+    risks = stages["risk"]["result"]["risks"]
+    assert stages["risk"]["status"] == "done" and len(risks) == 2
+    assert all(0 <= r["score"] <= r["pessimistic_score"] <= 10 for r in risks)
     attacks = stages["attacks"]["result"]["attacks"]
     assert [a["attack"] for a in attacks] == ["fgsm", "pgd"]
     assert all(a["within_bounds"] and a["n"] == 60 for a in attacks)

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from safedl.cli import console
 from safedl.pipeline.run import run_profile
+from safedl.reporting.summary import summarise
 
 
 def _pct(rate: dict[str, float]) -> str:
@@ -41,6 +42,10 @@ def run_command(
                     f"{a['images_per_second']:.0f}",
                 )
         console.out.print(table)
+    summary = summarise(run.record.data)
+    console.out.print(f"posture: [bold]{summary['posture'].upper()}[/] — {summary['headline']}")
+    for line in summary["top_risks"]:
+        console.out.print(f"  risk: {escape(line)}")
     for name, entry in stages.items():
         if entry.get("status") == "skipped":
             console.out.print(f"[dim]{name}: skipped — {escape(entry.get('note', ''))}[/]")

@@ -102,8 +102,7 @@ def _median_l2_of_fooled(model: ModelAdapter, data: TensorData, res: EvasionResu
 def test_cw_and_deepfool_find_small_l2_perturbations(trained_fashion: Trained) -> None:
     model, data = trained_fashion
     data = data.subset(torch.arange(100))
-    cw_params = {"binary_search_steps": 5, "steps": 50, "lr": 0.05, "initial_const": 0.1}
-    cw = ATTACKS.create("cw", cw_params).run(model, data)
+    cw = ATTACKS.create("cw", {}).run(model, data)  # defaults: 9 x 100 Adam steps
     deepfool = ATTACKS.create("deepfool", {}).run(model, data)
     assert cw.within_bounds and deepfool.within_bounds
     cw_median = _median_l2_of_fooled(model, data, cw)

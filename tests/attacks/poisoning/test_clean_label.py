@@ -160,7 +160,8 @@ def test_base_catches_unlisted_changes_and_label_edits() -> None:
 def test_gradient_matching_on_digits_is_evaluated_on_its_target(poison_env: Any) -> None:
     r = poison_env.evaluate("gradient_matching", {"steps": 40, "poison_fraction": 0.05})
     train = poison_env.splits.train
-    assert r.labels_changed == 0 and r.within_bounds and r.norms["linf"]["mean"] <= 16 / 255
+    assert r.labels_changed == 0 and r.within_bounds
+    assert r.norms["linf"]["mean"] <= 16 / 255 + 1e-6  # float32 images
     assert r.poison_count == round(0.05 * len(train))
     assert r.attack_success_rate.n == 1 and r.baseline_attack_success_rate.k == 0
     loaded = load_poisoned_set(poison_env.store, r.poison_artifact, train)
