@@ -1,6 +1,6 @@
 """A digits baseline in an artifact store, shared by the poisoning and backdoor tests.
 
-Kept identical to ``tests/attacks/poisoning/conftest.py``: both use one store in the session's
+Shared by ``tests/attacks/poisoning`` and ``tests/attacks/backdoor``: one store in the session's
 base temp directory, so the baseline is trained once per session.
 """
 
