@@ -60,6 +60,9 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
     assert load_profile(d / "profile.yaml") == profile_from_dict(QUICK)
     key = stages["baseline"]["result"]["artifact"]
     assert (d / "artifacts" / f"{key}.safetensors").exists()
+    plots = stages["attacks"]["result"]["plots"]
+    for rel in (plots["per_class"], plots["robustness_curves"], *plots["examples"].values()):
+        assert (d / rel).stat().st_size > 1000
     report = (d / "report.md").read_text()
     assert "| pgd |" in report and "Clean test accuracy" in report
 

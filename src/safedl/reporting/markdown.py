@@ -104,6 +104,8 @@ def _attacks(result: dict[str, Any]) -> list[str]:
         for c in result.get("curves", []):
             pts = ", ".join(f"{p['eps']:g}: {100 * p['accuracy']:.1f}%" for p in c["points"])
             lines.append(f"- {c['attack']} ({c['norm']}, {c['n']} examples) — {pts}")
+    if plots.get("per_class"):
+        lines += ["", "### Accuracy per class", "", f"![accuracy per class]({plots['per_class']})"]
     if plots.get("examples"):
         lines += ["", "### Examples", ""]
         for i, path in plots["examples"].items():

@@ -74,3 +74,27 @@ def plot_examples(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_per_class(rows: dict[str, dict[str, float]], classes: Sequence[str], path: Path) -> Path:
+    """Heatmap of accuracy per class (columns) for the clean model and each attack (rows)."""
+    plt = _pyplot()
+    names = list(rows)
+    grid = [[rows[n].get(c, float("nan")) for c in classes] for n in names]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(classes) + 2.5), 0.45 * len(names) + 1.4))
+    im = ax.imshow(grid, vmin=0, vmax=1, cmap="RdYlGn", aspect="auto")
+    ax.set_xticks(
+        range(len(classes)), [str(c) for c in classes], rotation=45, ha="right", fontsize=8
+    )
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            if v == v:  # not NaN
+                ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7)
+    ax.set_title("Accuracy per class (%)", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -61,6 +61,8 @@ class Risk:
     reliable: bool = True
     failed_checks: list[str] = field(default_factory=list)
     rating: str = ""
+    #: No detector is evaluated yet, so detectability does not enter the score.
+    detectability: str = "not measured (no detector evaluated)"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,7 +10,7 @@ from safedl.evaluation.curves import curve_specs, robustness_curve
 from safedl.evaluation.metrics import rate_of
 from safedl.evaluation.validity import mark_unreliable, run_checks
 from safedl.pipeline.context import RunContext
-from safedl.reporting.plots import plot_curves, plot_examples
+from safedl.reporting.plots import plot_curves, plot_examples, plot_per_class
 
 
 def _subset(ctx: RunContext, n: int) -> Any:
@@ -59,6 +59,18 @@ def validity(ctx: RunContext, results: list[dict[str, Any]]) -> list[dict[str, A
     return [f.to_dict() for f in findings]
 
 
+def _per_class_rows(ctx: RunContext, results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Clean accuracy per class name, then each evasion attack's robust accuracy per class."""
+    classes = ctx.splits().classes
+    rows = {"clean": dict(ctx.record.result("baseline").get("per_class_accuracy", {}))}
+    for i, r in enumerate(results):
+        if r.get("status") == "done" and r.get("per_class_robust_accuracy"):
+            p = r["params"]
+            label = f"#{i} {r['attack']} ε={p.get('eps')} {p.get('norm', '')}".strip()
+            rows[label] = {classes[int(c)]: v for c, v in r["per_class_robust_accuracy"].items()}
+    return rows
+
+
 def plots(
     ctx: RunContext, results: list[dict[str, Any]], curve_data: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -67,6 +79,11 @@ def plots(
     if curve_data:
         path = plot_curves(curve_data, ctx.plots_dir / "robustness_curves.png")
         made["robustness_curves"] = str(path.relative_to(ctx.run_dir))
+    per_class = _per_class_rows(ctx, results)
+    if len(per_class) > 1:
+        classes = ctx.splits().classes
+        path = plot_per_class(per_class, classes, ctx.plots_dir / "per_class.png")
+        made["per_class"] = str(path.relative_to(ctx.run_dir))
     data = ctx.evaluation_set()
     for i, r in enumerate(results):
         if r.get("status") != "done" or not r.get("artifact"):
