@@ -13,7 +13,7 @@ reported. Prints images/s, robust accuracy and the speed ratio to the bare loop:
 4. / 5. torchattacks' and ART's PGD, when installed
    (``pip install torchattacks adversarial-robustness-toolbox``; not dependencies of Safe-DL).
 
-    .venv/bin/python benchmarks/attack_speed.py [--n 1000] [--batch-size 250] [--rounds 3]
+    .venv/bin/python benchmarks/attack_speed.py [--n 1000] [--batch-size 250] [--rounds 5]
         [--epochs 1] [--weights FILE]
 """
 
@@ -100,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="test images attacked")
     parser.add_argument("--batch-size", type=int, default=250)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=1, help="training epochs of the model")
     parser.add_argument(
         "--weights", type=Path, help="state dict to load, or to save after training"
