@@ -21,6 +21,9 @@ def _translate(argv: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
+    from safedl.cli.legacy import ensure_environment
+
+    ensure_environment(Path(__file__))
     from safedl.cli.app import main
 
     main(_translate(sys.argv[1:]))
