@@ -66,6 +66,17 @@ def objective(probs: Tensor, labels: Tensor, targeted: bool) -> tuple[Tensor, Te
     return own - others, probs.argmax(1) != labels
 
 
+def check_estimator_budget(samples: int, max_queries: int, pair: str) -> None:
+    """Config check shared by the antithetic estimators (NES, SPSA); ValueError when invalid."""
+    if samples % 2:
+        raise ValueError(f"samples must be even (antithetic pairs {pair}), got {samples}")
+    if max_queries < samples + 2:
+        raise ValueError(
+            f"max_queries ({max_queries}) must be at least samples + 2 "
+            f"({samples + 2}): one clean query, then samples + 1 per iteration"
+        )
+
+
 def estimate_gradient(
     oracle: ExampleOracle,
     x: Tensor,

@@ -25,6 +25,7 @@ from safedl.attacks.evasion.blackbox import (
     BlackBoxAttack,
     BlackBoxConfig,
     ExampleOracle,
+    check_estimator_budget,
     estimate_gradient,
     objective,
 )
@@ -56,15 +57,7 @@ class NES(BlackBoxAttack):
 
         @model_validator(mode="after")
         def _check(self) -> NES.Config:
-            if self.samples % 2:
-                raise ValueError(
-                    f"samples must be even (antithetic pairs +u/-u), got {self.samples}"
-                )
-            if self.max_queries < self.samples + 2:
-                raise ValueError(
-                    f"max_queries ({self.max_queries}) must be at least samples + 2 "
-                    f"({self.samples + 2}): one clean query, then samples + 1 per iteration"
-                )
+            check_estimator_budget(self.samples, self.max_queries, "+u/-u")
             return self
 
     config: Config

@@ -27,6 +27,7 @@ from safedl.attacks.evasion.blackbox import (
     BlackBoxAttack,
     BlackBoxConfig,
     ExampleOracle,
+    check_estimator_budget,
     estimate_gradient,
     objective,
 )
@@ -63,15 +64,7 @@ class SPSA(BlackBoxAttack):
                     "spsa is defined for the L∞ norm only (Uesato et al. 2018); use norm: linf, "
                     "or nes / square for an L2 threat"
                 )
-            if self.samples % 2:
-                raise ValueError(
-                    f"samples must be even (antithetic pairs +v/-v), got {self.samples}"
-                )
-            if self.max_queries < self.samples + 2:
-                raise ValueError(
-                    f"max_queries ({self.max_queries}) must be at least samples + 2 "
-                    f"({self.samples + 2}): one clean query, then samples + 1 per iteration"
-                )
+            check_estimator_budget(self.samples, self.max_queries, "+v/-v")
             return self
 
     config: Config
