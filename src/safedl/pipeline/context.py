@@ -26,6 +26,7 @@ class RunContext:
     device: torch.device
     _splits: DataSplits | None = field(default=None, repr=False)
     _baseline: ModelAdapter | None = field(default=None, repr=False)
+    _evaluation_set: TensorData | None = field(default=None, repr=False)
 
     @property
     def seed(self) -> int:
@@ -72,9 +73,11 @@ class RunContext:
         return self._baseline
 
     def evaluation_set(self) -> TensorData:
-        """The seeded subset of the test split that attacks are evaluated on."""
-        test = self.splits().test
-        n = min(self.profile.evaluation.samples, len(test))
-        gen = torch.Generator().manual_seed(self.seed)
-        index = torch.randperm(len(test), generator=gen)[:n].sort().values
-        return test.subset(index)
+        """The seeded subset of the test split that attacks are evaluated on (built once)."""
+        if self._evaluation_set is None:
+            test = self.splits().test
+            n = min(self.profile.evaluation.samples, len(test))
+            gen = torch.Generator().manual_seed(self.seed)
+            index = torch.randperm(len(test), generator=gen)[:n].sort().values
+            self._evaluation_set = test.subset(index)
+        return self._evaluation_set
