@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
-.venv/bin/ruff check src tests benchmarks
-.venv/bin/ruff format --check src tests benchmarks
+.venv/bin/ruff check --no-cache src tests benchmarks
+.venv/bin/ruff format --no-cache --check src tests benchmarks
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
