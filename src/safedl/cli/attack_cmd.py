@@ -18,6 +18,7 @@ from safedl.attacks.standalone import (
 )
 from safedl.cli import console
 from safedl.registry import ATTACKS
+from safedl.reporting.markdown_risk import victim_training
 
 POISONING_FAMILIES = ("poisoning", "backdoor")
 
@@ -132,6 +133,11 @@ def _poisoning(
     table.add_row("accuracy drop", f"{100 * result.accuracy_drop:+.2f} points")
     table.add_row(success, str(result.attack_success_rate))
     table.add_row("same, on the baseline", str(result.baseline_attack_success_rate))
+    if result.target_class_probability is not None:
+        p = result.target_class_probability
+        table.add_row(
+            "target-class probability", f"{p['baseline']:.3f} (baseline) → {p['victim']:.3f}"
+        )
     table.add_row(
         "poisoned samples", f"{result.poison_count} ({100 * result.poison_fraction:.1f}%)"
     )
@@ -141,7 +147,8 @@ def _poisoning(
         "yes" if result.within_bounds else f"NO (max violation {result.max_violation:.2e})",
     )
     reused = "reused" if result.victim["reused"] else f"trained in {result.victim['seconds']:.1f} s"
-    table.add_row("victim", f"{result.victim_artifact} ({reused})")
+    how = victim_training({"victim": result.victim})
+    table.add_row("victim", f"{result.victim_artifact} ({how}, {reused})")
     for key, value in result.extra.items():
         table.add_row(escape(key), escape(json.dumps(value)))
     console.out.print(table)

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from safedl.reporting.markdown_risk import target_probability, victim_training
 from safedl.reporting.summary import summarise
 
 
@@ -40,6 +41,8 @@ def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
         lstrip_blocks=True,
     )
     env.filters["pct"] = _pct
+    env.filters["victim_training"] = victim_training
+    env.filters["target_probability"] = target_probability
     env.filters["img"] = lambda rel: _data_uri(run_dir, rel)
     stages = record.get("stages", {})
     attacks = stages.get("attacks", {}).get("result", {})

@@ -13,6 +13,20 @@ def _pct(rate: dict[str, Any] | None) -> str:
     return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
 
 
+def victim_training(result: dict[str, Any]) -> str:
+    """How the victim of a poisoning result learnt: from scratch, or fine-tuned N epochs."""
+    victim = result.get("victim") or {}
+    if victim.get("training") == "fine-tune":
+        return f"fine-tuned {victim.get('epochs_run', '?')} epoch(s)"
+    return "from scratch"
+
+
+def target_probability(result: dict[str, Any]) -> str:
+    """Mean probability of the attack's intended class, clean model → victim, or a dash."""
+    p = result.get("target_class_probability")
+    return f"{p['baseline']:.3f} → {p['victim']:.3f}" if p else "—"
+
+
 def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
     """Table of poisoning and backdoor results: the victim against the clean baseline."""
     rows = [
@@ -26,16 +40,18 @@ def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
         "",
         "### Poisoning and backdoors",
         "",
-        "| attack | poisoned | victim clean accuracy | baseline accuracy | drop (points) | "
-        "attack success (victim) | attack success (clean model) |",
-        "|---|---|---|---|---|---|---|",
+        "| attack | poisoned | victim | victim clean accuracy | baseline accuracy | "
+        "drop (points) | attack success (victim) | attack success (clean model) | "
+        "target-class probability (clean → victim) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for a in rows:
         lines.append(
             f"| {a['attack']} | {a['poison_count']} ({100 * a['poison_fraction']:.1f}%) | "
-            f"{_pct(a['clean_accuracy'])} | {_pct(a['baseline_accuracy'])} | "
-            f"{100 * a['accuracy_drop']:+.1f} | {_pct(a['attack_success_rate'])} | "
-            f"{_pct(a.get('baseline_attack_success_rate'))} |"
+            f"{victim_training(a)} | {_pct(a['clean_accuracy'])} | "
+            f"{_pct(a['baseline_accuracy'])} | {100 * a['accuracy_drop']:+.1f} | "
+            f"{_pct(a['attack_success_rate'])} | {_pct(a.get('baseline_attack_success_rate'))} | "
+            f"{target_probability(a)} |"
         )
     for a in rows:
         for label, path in (a.get("plots") or {}).items():

@@ -195,7 +195,8 @@ THREATS: tuple[ThreatDef, ...] = (
         "integrity",
         ("AML.T0020", "AML.T0031"),
         ("ML08",),
-        (AttackTemplate("label_flip", _POISON),),
+        # A feedback loop updates the deployed model on what comes back: fine-tune the victim.
+        (AttackTemplate("label_flip", {**_POISON, "victim_training": "fine-tune"}),),
     ),
     ThreatDef(
         "supply-chain",

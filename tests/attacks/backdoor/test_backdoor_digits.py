@@ -27,6 +27,8 @@ def test_badnets_ten_percent_reaches_95_percent_asr_with_at_most_2_points_drop(
     assert r.attack_success_rate.value >= 0.95, r.attack_success_rate
     assert r.accuracy_drop <= 0.02, (r.clean_accuracy, r.baseline_accuracy)
     assert r.baseline_attack_success_rate.value <= 0.05
+    p = r.target_class_probability  # graded: how sure the models are of the target class
+    assert p is not None and p["baseline"] < 0.1 < 0.9 < p["victim"] <= 1
     assert r.attack_success_rate.n == int((poison_env.splits.test.y != 0).sum())
     ci = r.to_dict()["attack_success_rate"]
     assert set(ci) == {"value", "low", "high", "k", "n"} and ci["low"] <= ci["value"] <= 1
@@ -91,3 +93,9 @@ def test_cli_badnets_json_then_reuses(capsys: pytest.CaptureFixture[str], tmp_pa
     again = json.loads(capsys.readouterr().out)
     assert again["model"]["trained"]["reused"] and again["victim"]["reused"]
     assert again["attack_success_rate"] == out["attack_success_rate"]
+    # The table: the same results, reused, with the victim's training and the target probability.
+    with pytest.raises(SystemExit) as exc:
+        main([a for a in args if a != "--json"] + ["--param", "victim_training=fine-tune"])
+    table = capsys.readouterr().out
+    assert int(exc.value.code or 0) == 0
+    assert "target-class probability" in table and "fine-tuned 1 epoch(s)" in table

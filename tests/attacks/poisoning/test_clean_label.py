@@ -164,6 +164,8 @@ def test_gradient_matching_on_digits_is_evaluated_on_its_target(poison_env: Any)
     assert r.norms["linf"]["mean"] <= 16 / 255 + 1e-6  # float32 images
     assert r.poison_count == round(0.05 * len(train))
     assert r.attack_success_rate.n == 1 and r.baseline_attack_success_rate.k == 0
+    p = r.target_class_probability
+    assert p is not None and 0 <= p["baseline"] < 0.5 and 0 <= p["victim"] <= 1
     loaded = load_poisoned_set(poison_env.store, r.poison_artifact, train)
     assert loaded.target_index is not None and len(loaded.target_index) == 1
     assert torch.equal(loaded.data.y, train.y)

@@ -123,10 +123,15 @@ class BackdoorAttack(PoisoningAttack):
         if poisoned.trigger is not None:
             self.use_trigger(poisoned.trigger)
         num_classes = model.num_classes
-        pred = model.predict(self.apply_trigger(test.x), batch_size=batch_size)
+        probs = model.predict_proba(self.apply_trigger(test.x), batch_size=batch_size)
+        pred = probs.argmax(1)
         keep = self.eligible(test.y)
-        success = pred[keep] == self.target_labels(test.y[keep], num_classes)
-        return AttackOutcome(success=success, correct=pred == test.y)
+        goal = self.target_labels(test.y[keep], num_classes)
+        return AttackOutcome(
+            success=pred[keep] == goal,
+            correct=pred == test.y,
+            target_probability=probs[keep].gather(1, goal[:, None]).squeeze(1),
+        )
 
 
 __all__ = ["BackdoorAttack", "BackdoorConfig"]

@@ -6,18 +6,14 @@ the backdoors live in :mod:`safedl.attacks.backdoor`. Both families share
 sets and victims in the artifact store (:func:`load_poisoned_set` reads one back).
 """
 
+from safedl.attacks.poisoning.artifacts import load_poisoned_set, poison_key
 from safedl.attacks.poisoning.base import (
     AttackOutcome,
     PoisonedSet,
     PoisoningAttack,
     PoisoningConfig,
 )
-from safedl.attacks.poisoning.evaluate import (
-    PoisoningResult,
-    evaluate_poisoning,
-    load_poisoned_set,
-    poison_key,
-)
+from safedl.attacks.poisoning.evaluate import PoisoningResult, evaluate_poisoning
 
 __all__ = [
     "AttackOutcome",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import AliasChoices, Field
@@ -29,6 +29,9 @@ from safedl.models import ModelAdapter
 from safedl.registry import PluginConfig
 
 BOUND_TOLERANCE = 1e-6
+#: Config fields that describe how the victim learns, not the poisons: left out of the poisoned
+#: set's content key, so one poisoned set serves every way of training on it.
+VICTIM_FIELDS = frozenset({"victim_training", "fine_tune_epochs"})
 
 
 class PoisoningConfig(PluginConfig):
@@ -41,6 +44,15 @@ class PoisoningConfig(PluginConfig):
         validation_alias=AliasChoices("poison_fraction", "fraction"),
         description="Poison budget: share of the training set the attacker edits "
         "(alias: fraction).",
+    )
+    victim_training: Literal["scratch", "fine-tune"] = Field(
+        "scratch",
+        description="How the victim learns from the poisoned set: 'scratch' trains a fresh "
+        "model with the baseline's settings; 'fine-tune' starts from the baseline's weights "
+        "and trains fine_tune_epochs more (a deployed model updated on newly collected data).",
+    )
+    fine_tune_epochs: int = Field(
+        1, ge=1, le=1000, description="Epochs of fine-tuning when victim_training is 'fine-tune'."
     )
 
 
@@ -82,10 +94,14 @@ class AttackOutcome:
     Attributes:
         success: One boolean per eligible attacked input: the attack's goal was reached.
         correct: One boolean per attacked input: still classified as its true label.
+        target_probability: Where the attack aims at one class per input: the model's
+            probability of that class for each eligible input (a graded measure of how close
+            the attack came), else ``None``.
     """
 
     success: torch.Tensor
     correct: torch.Tensor
+    target_probability: torch.Tensor | None = None
 
 
 def pick(mask: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
@@ -215,6 +231,7 @@ class PoisoningAttack(ABC):
 
 __all__ = [
     "BOUND_TOLERANCE",
+    "VICTIM_FIELDS",
     "AttackOutcome",
     "PoisonedSet",
     "PoisoningAttack",

@@ -159,9 +159,12 @@ class CleanLabelAttack(PoisoningAttack):
         """Success: target test images classified as ``target_class``."""
         index = poisoned.target_index if poisoned.target_index is not None else torch.zeros(0)
         index = index.long()
-        pred = model.predict(test.x[index], batch_size=batch_size)
+        probs = model.predict_proba(test.x[index], batch_size=batch_size)
+        pred = probs.argmax(1)
         return AttackOutcome(
-            success=pred == self.config.target_class, correct=pred == test.y[index]
+            success=pred == self.config.target_class,
+            correct=pred == test.y[index],
+            target_probability=probs[:, self.config.target_class],
         )
 
 

@@ -1,131 +1,41 @@
 """Evaluate a poisoning attack: poison once, train the victim once, measure against the baseline.
 
 Both steps are artifacts of the store, addressed by content hash, so a re-run, a resumed run or
-the defense stage reuses them:
-
-* **Poisoned set** — key ``poison-<hash>`` of the attack name, its validated parameters, the
-  seed, the clean training set's fingerprint, and (when the attack uses them) the clean model's
-  weights fingerprint and the test split's fingerprint. Tensors: ``indices`` (int64 ``[P]``,
-  sorted positions in the training split of every changed sample — the ground truth for a
-  filter's precision and recall), ``x_poison`` (the ``P`` poisoned images), ``y`` (all ``N``
-  labels after poisoning), ``trigger.<name>`` (backdoors) and ``target_index`` (clean-label
-  attacks, test-set indices). The sidecar holds the attack, params, seed, both fingerprints,
-  counts, crafting time and bound check. :func:`load_poisoned_set` rebuilds the whole poisoned
-  set from the clean training split and checks its fingerprint.
-* **Victim** — trained by :func:`~safedl.training.train_or_load` on the poisoned set with the
-  baseline's training settings and seed; its spec names the poisoned set's key.
+the defense stage reuses them: the **poisoned set** (see :mod:`safedl.attacks.poisoning.
+artifacts`) and the **victim**, trained by :func:`~safedl.attacks.poisoning.victim.
+train_victim` on the poisoned set with the baseline's training settings and seed, from scratch
+or fine-tuned from the baseline (``victim_training``); its spec names the poisoned set's key.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from safedl.attacks.poisoning.base import PoisonedSet, PoisoningAttack
+from safedl.attacks.poisoning.artifacts import (
+    load_poisoned_set,
+    model_fingerprint,
+    poison_key,
+    save_poisoned_set,
+)
+from safedl.attacks.poisoning.base import AttackOutcome, PoisonedSet, PoisoningAttack
+from safedl.attacks.poisoning.victim import train_victim
 from safedl.config.profile import TrainingConfig
 from safedl.data import TensorData
-from safedl.errors import RunError
 from safedl.evaluation.metrics import Rate, norm_summary, rate_of
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore, content_key
+from safedl.pipeline.store import ArtifactStore
 from safedl.registry import ATTACKS
-from safedl.training import train_or_load
-
-TRIGGER_PREFIX = "trigger."
 
 
-def model_fingerprint(model: ModelAdapter) -> str:
-    """SHA-256 of a model's weights (names, shapes and bytes), in a stable order."""
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.module.state_dict().items()):
-        array = tensor.detach().cpu().contiguous().numpy()
-        h.update(f"{name}:{array.dtype.str}:{tuple(array.shape)}\n".encode())
-        h.update(array.tobytes())
-    return h.hexdigest()
-
-
-def poison_key(
-    attack: PoisoningAttack,
-    train: TensorData,
-    *,
-    seed: int,
-    clean_model: ModelAdapter | None = None,
-    test: TensorData | None = None,
-) -> str:
-    """The content key of the poisoned set ``attack`` makes from ``train`` with ``seed``."""
-    spec = {
-        "attack": attack.plugin_name,
-        "params": attack.config.model_dump(mode="json"),
-        "seed": seed,
-        "train": train.fingerprint(),
-        "clean_model": model_fingerprint(clean_model)
-        if attack.needs_clean_model and clean_model is not None
-        else None,
-        "test": test.fingerprint() if attack.uses_test and test is not None else None,
-    }
-    return content_key("poison", spec)
-
-
-def save_poisoned_set(
-    store: ArtifactStore, key: str, clean: TensorData, poisoned: PoisonedSet, meta: dict[str, Any]
-) -> None:
-    """Store ``poisoned`` under ``key`` as the rows it changed plus all labels."""
-    tensors = {
-        "indices": poisoned.indices,
-        "x_poison": poisoned.data.x[poisoned.indices],
-        "y": poisoned.data.y,
-    }
-    for name, value in (poisoned.trigger or {}).items():
-        tensors[TRIGGER_PREFIX + name] = value
-    if poisoned.target_index is not None:
-        tensors["target_index"] = poisoned.target_index
-    store.save_tensors(
-        key,
-        tensors,
-        {
-            **meta,
-            "clean_fingerprint": clean.fingerprint(),
-            "poisoned_fingerprint": poisoned.data.fingerprint(),
-            "poison_count": poisoned.count,
-            "seconds": poisoned.seconds,
-            "max_violation": poisoned.max_violation,
-            "within_bounds": poisoned.within_bounds,
-            "extra": poisoned.extra,
-        },
-    )
-
-
-def load_poisoned_set(store: ArtifactStore, key: str, clean: TensorData) -> PoisonedSet:
-    """Rebuild the poisoned set stored under ``key`` from the clean training split.
-
-    Raises:
-        RunError: The artifact was made from another training set, or is corrupt.
-    """
-    meta = store.meta(key)
-    if meta.get("clean_fingerprint") != clean.fingerprint():
-        raise RunError(f"poisoned set {key} was made from another training set")
-    t = store.load_tensors(key)
-    idx = t["indices"].long()
-    x = clean.x.clone()
-    x[idx] = t["x_poison"]
-    data = TensorData(x, t["y"].long())
-    if data.fingerprint() != meta.get("poisoned_fingerprint"):
-        raise RunError(f"poisoned set {key} does not rebuild to what was stored")
-    trigger = {k[len(TRIGGER_PREFIX) :]: v for k, v in t.items() if k.startswith(TRIGGER_PREFIX)}
-    return PoisonedSet(
-        data,
-        idx,
-        trigger=trigger or None,
-        target_index=t.get("target_index"),
-        seconds=float(meta.get("seconds", 0.0)),
-        max_violation=float(meta.get("max_violation", 0.0)),
-        within_bounds=bool(meta.get("within_bounds", True)),
-        extra=dict(meta.get("extra", {})),
-    )
+def _mean_probability(before: AttackOutcome, after: AttackOutcome) -> dict[str, float] | None:
+    p0, p1 = before.target_probability, after.target_probability
+    if p0 is None or p1 is None or not len(p0):
+        return None
+    return {"baseline": float(p0.double().mean()), "victim": float(p1.double().mean())}
 
 
 def per_class(pred: torch.Tensor, y: torch.Tensor, classes: list[str]) -> dict[str, float]:
@@ -169,6 +79,9 @@ class PoisoningResult:
     poison_reused: bool
     victim_artifact: str
     victim: dict[str, Any]
+    #: Mean probability of the attack's intended class on the attacked inputs, for the clean
+    #: model and the victim (``{"baseline": p, "victim": p}``), when the attack has one.
+    target_class_probability: dict[str, float] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     #: The poisoned set (CPU); not part of the serialised result.
     poisoned: PoisonedSet | None = field(default=None, repr=False)
@@ -233,16 +146,17 @@ def evaluate_poisoning(
             "seed": seed,
         }
         save_poisoned_set(store, key, train, poisoned, about)
-    victim = victim_factory()
-    spec = {"model": model_spec, "role": "poisoned", "poison": key}
-    victim_key, meta, victim_reused = train_or_load(
-        store,
-        victim,
-        poisoned.data,
-        val,
-        training,
+    victim, victim_key, meta, victim_reused = train_victim(
+        attack.config,
+        store=store,
+        factory=victim_factory,
+        baseline=baseline,
+        baseline_fingerprint=model_fingerprint(baseline),
+        data=poisoned.data,
+        val=val,
+        training=training,
         seed=seed,
-        spec=spec,
+        spec={"model": model_spec, "role": "poisoned", "poison": key},
         description=f"training victim of {name}",
     )
     before = baseline.predict(test.x, batch_size=batch_size)
@@ -279,7 +193,9 @@ def evaluate_poisoning(
         poison_artifact=key,
         poison_reused=reused,
         victim_artifact=victim_key,
+        target_class_probability=_mean_probability(base_hit, hit),
         victim={
+            "training": attack.config.victim_training,
             "reused": victim_reused,
             "epochs_run": meta["training"]["epochs_run"],
             "best_epoch": meta["training"]["best_epoch"],
