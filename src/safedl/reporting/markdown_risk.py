@@ -14,10 +14,13 @@ def _pct(rate: dict[str, Any] | None) -> str:
 
 
 def victim_training(result: dict[str, Any]) -> str:
-    """How the victim of a poisoning result learnt: from scratch, or fine-tuned N epochs."""
+    """How the victim of a poisoning result learnt: from scratch, fine-tuned, or its last layer."""
     victim = result.get("victim") or {}
+    epochs = victim.get("epochs_run", "?")
     if victim.get("training") == "fine-tune":
-        return f"fine-tuned {victim.get('epochs_run', '?')} epoch(s)"
+        return f"fine-tuned {epochs} epoch(s)"
+    if victim.get("training") == "last-layer":
+        return f"last layer retrained {epochs} epoch(s)"
     return "from scratch"
 
 

@@ -45,14 +45,19 @@ class PoisoningConfig(PluginConfig):
         description="Poison budget: share of the training set the attacker edits "
         "(alias: fraction).",
     )
-    victim_training: Literal["scratch", "fine-tune"] = Field(
+    victim_training: Literal["scratch", "fine-tune", "last-layer"] = Field(
         "scratch",
         description="How the victim learns from the poisoned set: 'scratch' trains a fresh "
         "model with the baseline's settings; 'fine-tune' starts from the baseline's weights "
-        "and trains fine_tune_epochs more (a deployed model updated on newly collected data).",
+        "and trains fine_tune_epochs more (a deployed model updated on newly collected data); "
+        "'last-layer' does the same with every layer but the last nn.Linear frozen (transfer "
+        "learning on a fixed feature extractor).",
     )
     fine_tune_epochs: int = Field(
-        1, ge=1, le=1000, description="Epochs of fine-tuning when victim_training is 'fine-tune'."
+        1,
+        ge=1,
+        le=1000,
+        description="Epochs of training when victim_training is 'fine-tune' or 'last-layer'.",
     )
 
 
