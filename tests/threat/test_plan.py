@@ -95,6 +95,29 @@ def test_poison_budget_sets_the_planned_poison_fraction(
             assert p.params["poison_fraction"] == fraction
 
 
+def _victims(r: ThreatAssessment, name: str) -> set[str]:
+    return {p.params.get("victim_training", "scratch") for p in r.plan if p.name == name}
+
+
+def test_victim_training_follows_how_the_model_learns() -> None:
+    open_data = {
+        "criticality": "safety",
+        "human_oversight": "none",
+        "data_sources": ["user_contributed", "feedback_loop"],
+    }
+    r = assess_answers(_with(**open_data))
+    assert _victims(r, "feature_collision") == {"scratch"}
+    assert "fine-tune" in _victims(r, "label_flip")  # the feedback loop updates the model
+    backbone = assess_answers(_with(**open_data, third_party="pretrained"))
+    assert _victims(backbone, "feature_collision") == {"scratch", "last-layer"}
+    (frozen,) = [
+        p
+        for p in backbone.plan
+        if p.name == "feature_collision" and p.params.get("victim_training") == "last-layer"
+    ]
+    assert frozen.status == "available" and frozen.threat_ids == ["data-poisoning"]
+
+
 def test_low_threats_are_not_planned_and_medium_ones_are() -> None:
     r = assess_answers(_with(query_access="internal", response_content="label"))
     membership = r.threat("membership-inference")

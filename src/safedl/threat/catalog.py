@@ -60,6 +60,8 @@ ATLAS: dict[str, str] = {
 
 #: Answers under which the attacker wants a specific wrong class (targeted attacks).
 TARGETED = when(all={"aims": "targeted"})
+#: The model is fine-tuned from a public backbone: poisons may only meet its last layers.
+PRETRAINED = when(all={"third_party": "pretrained"})
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,12 @@ THREATS: tuple[ThreatDef, ...] = (
         (
             AttackTemplate("feature_collision", _POISON),
             AttackTemplate("gradient_matching", _POISON),
+            # Poison Frogs' main setting: transfer learning on a frozen feature extractor.
+            AttackTemplate(
+                "feature_collision",
+                {**_POISON, "victim_training": "last-layer", "fine_tune_epochs": 3},
+                PRETRAINED,
+            ),
         ),
     ),
     ThreatDef(

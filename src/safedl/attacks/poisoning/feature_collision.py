@@ -75,7 +75,9 @@ class FeatureCollision(CleanLabelAttack):
     Reports: clean accuracy and its drop, targeted misclassification of the target image(s)
     (or of the source class's test images), per-class accuracy, the poison count and the final
     relative feature distance; 95% CIs. The paper's end-to-end results rely on watermarking
-    and many poisons; with an ε bound and training from scratch, expect weak results.
+    and many poisons; with an ε bound and training from scratch, expect weak results. Its
+    main setting, transfer learning on a frozen feature extractor, is
+    ``victim_training: last-layer``.
     """
 
     class Config(CleanLabelConfig):

@@ -41,7 +41,10 @@ class GradientMatching(CleanLabelAttack):
     δ with signed Adam steps (step ``lr · eps``, decayed ×0.1 at 3/8, 5/8 and 7/8 of the
     steps), projecting onto the L∞ ball of radius ``eps`` and [0, 1] after each step, from a
     random start; of ``restarts`` runs the best-matching one is kept. The paper's
-    differentiable augmentation and ensembles are left out.
+    differentiable augmentation and ensembles are left out. On small models trained for a
+    few epochs from scratch the poisons raise the target's probability without flipping it;
+    with ``victim_training: fine-tune`` (the deployed model updated on the poisoned set) they
+    flip it (see the README's measurements).
     Parameters: ``poison_fraction`` (default 0.05 of the training set, drawn from
     ``target_class``), ``eps`` (16/255), ``target_class``, ``target_index`` / ``num_targets`` /
     ``source_class`` (what is aimed at), ``steps`` (250), ``lr`` (0.1), ``restarts`` (1).
