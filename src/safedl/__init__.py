@@ -9,9 +9,10 @@ Quick start::
     record = safedl.load_record(run.run_dir)  # every output, as a dict
     profile = safedl.load_profile("demo")
     result = safedl.run_attack("pgd", model, (x, y), {"eps": 0.1, "steps": 20})
+    poisoned = safedl.run_attack_spec("badnets", data="digits", params={"fraction": 0.1})
 """
 
-from safedl.api import load_record, run, run_attack
+from safedl.api import load_record, run, run_attack, run_attack_spec
 from safedl.config import Profile, load_profile
 from safedl.errors import ConfigError, DataError, ModelError, PluginError, RunError, SafeDLError
 
@@ -30,4 +31,5 @@ __all__ = [
     "load_record",
     "run",
     "run_attack",
+    "run_attack_spec",
 ]

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import torch
 
     from safedl.attacks.evasion.base import EvasionResult
+    from safedl.attacks.poisoning import PoisoningResult
     from safedl.config.profile import Profile
     from safedl.data import TensorData
     from safedl.models import ModelAdapter
@@ -38,6 +39,59 @@ def load_record(run_dir: str | Path) -> dict[str, Any]:
         raise RunError(f"{run_dir}: no record.json here; is this a Safe-DL run directory?")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def run_attack_spec(
+    name: str,
+    *,
+    model: str = "small_cnn",
+    data: str = "digits",
+    params: dict[str, Any] | None = None,
+    weights: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    epochs: int = 10,
+    batch_size: int = 256,
+    cache: str | Path = "runs/attack-cache",
+) -> EvasionResult | PoisoningResult:
+    """Run one registered attack of any family on a model and dataset named by specs.
+
+    What ``safedl attack`` does, as a function: without ``weights`` the model is trained once on
+    the dataset's training split and kept in ``cache`` (keyed by content hash); evasion attacks
+    run on (at most ``limit``) test examples; poisoning and backdoor attacks poison the training
+    split, train a victim the way the model was trained (or as ``victim_training`` says) and
+    compare it with the model.
+
+    Args:
+        name: registered attack name (``safedl attacks list``).
+        model: built-in architecture, ``path.py:factory`` or ``package.module:factory``.
+        data: dataset name or spec (``npz:PATH``, ``folder:PATH``, ``python:module:function``).
+        params: the attack's parameters (validated against its ``Config``).
+    """
+    from safedl.attacks.standalone import (
+        POISONING_FAMILIES,
+        prepare,
+        run_named_attack,
+        run_poisoning_attack,
+    )
+    from safedl.registry import ATTACKS
+
+    params = dict(params or {})
+    ATTACKS.make_config(name, params)  # bad names and params fail before any data is loaded
+    target = prepare(
+        model,
+        data,
+        weights=weights,
+        limit=limit,
+        seed=seed,
+        device=device,
+        epochs=epochs,
+        cache=cache,
+    )
+    if ATTACKS.get(name).family in POISONING_FAMILIES:
+        return run_poisoning_attack(name, params, target, seed=seed, batch_size=batch_size)
+    return run_named_attack(name, params, target, seed=seed, batch_size=batch_size)
 
 
 def run_attack(
@@ -82,5 +136,8 @@ def run_attack(
         )
     attack = ATTACKS.create(name, params or {}, seed=seed)
     if not isinstance(attack, EvasionAttack):
-        raise ConfigError(f"attack {name!r} is not an evasion attack; run it through a profile")
+        raise ConfigError(
+            f"attack {name!r} is not an evasion attack; run it with safedl.run_attack_spec "
+            "(which trains the victim) or through a profile"
+        )
     return attack.run(model, data, batch_size=batch_size)

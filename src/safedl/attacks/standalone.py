@@ -24,6 +24,9 @@ from safedl.pipeline.store import ArtifactStore
 from safedl.registry import ATTACKS
 from safedl.training import train_or_load
 
+#: Families whose attacks poison the training data (run by :func:`run_poisoning_attack`).
+POISONING_FAMILIES = ("poisoning", "backdoor")
+
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
     """``["eps=0.1", "norm=l2"]`` → ``{"eps": 0.1, "norm": "l2"}`` (values read as YAML)."""

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from safedl.attacks.standalone import (
+    POISONING_FAMILIES,
     Standalone,
     parse_params,
     prepare,
@@ -19,8 +20,6 @@ from safedl.attacks.standalone import (
 from safedl.cli import console
 from safedl.registry import ATTACKS
 from safedl.reporting.markdown_risk import victim_training
-
-POISONING_FAMILIES = ("poisoning", "backdoor")
 
 
 def attack_command(
