@@ -69,29 +69,22 @@ def run_attack_spec(
         data: dataset name or spec (``npz:PATH``, ``folder:PATH``, ``python:module:function``).
         params: the attack's parameters (validated against its ``Config``).
     """
-    from safedl.attacks.standalone import (
-        POISONING_FAMILIES,
-        prepare,
-        run_named_attack,
-        run_poisoning_attack,
-    )
-    from safedl.registry import ATTACKS
+    from safedl.attacks.standalone import run_spec
 
-    params = dict(params or {})
-    ATTACKS.make_config(name, params)  # bad names and params fail before any data is loaded
-    target = prepare(
-        model,
-        data,
+    _, result = run_spec(
+        name,
+        dict(params or {}),
+        model=model,
+        data=data,
         weights=weights,
         limit=limit,
         seed=seed,
         device=device,
         epochs=epochs,
+        batch_size=batch_size,
         cache=cache,
     )
-    if ATTACKS.get(name).family in POISONING_FAMILIES:
-        return run_poisoning_attack(name, params, target, seed=seed, batch_size=batch_size)
-    return run_named_attack(name, params, target, seed=seed, batch_size=batch_size)
+    return result
 
 
 def run_attack(

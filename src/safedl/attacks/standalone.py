@@ -175,3 +175,38 @@ def run_poisoning_attack(
         classes=splits.classes,
         batch_size=batch_size,
     )
+
+
+def run_spec(
+    name: str,
+    params: dict[str, Any],
+    *,
+    model: str = "small_cnn",
+    data: str = "digits",
+    weights: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    epochs: int = 10,
+    batch_size: int = 256,
+    cache: str | Path = "runs/attack-cache",
+) -> tuple[Standalone, EvasionResult | PoisoningResult]:
+    """Validate, prepare the model and data (see :func:`prepare`) and run attack ``name``.
+
+    Bad names and parameters fail before any data is loaded. Poisoning and backdoor attacks go
+    to :func:`run_poisoning_attack`, the others to :func:`run_named_attack`.
+    """
+    ATTACKS.make_config(name, params)
+    target = prepare(
+        model,
+        data,
+        weights=weights,
+        limit=limit,
+        seed=seed,
+        device=device,
+        epochs=epochs,
+        cache=cache,
+    )
+    if ATTACKS.get(name).family in POISONING_FAMILIES:
+        return target, run_poisoning_attack(name, params, target, seed=seed, batch_size=batch_size)
+    return target, run_named_attack(name, params, target, seed=seed, batch_size=batch_size)

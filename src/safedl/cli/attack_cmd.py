@@ -9,16 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from safedl.attacks.standalone import (
-    POISONING_FAMILIES,
-    Standalone,
-    parse_params,
-    prepare,
-    run_named_attack,
-    run_poisoning_attack,
-)
+from safedl.attacks.poisoning.evaluate import PoisoningResult
+from safedl.attacks.standalone import Standalone, parse_params, run_spec
 from safedl.cli import console
-from safedl.registry import ATTACKS
 from safedl.reporting.markdown_risk import victim_training
 
 
@@ -38,21 +31,22 @@ def attack_command(
 ) -> None:
     """Run one attack and print its metrics (95% CIs)."""
     params = parse_params(param)
-    ATTACKS.make_config(name, params)  # bad names and params fail before any data is loaded
-    target = prepare(
-        model,
-        data,
+    target, result = run_spec(
+        name,
+        params,
+        model=model,
+        data=data,
         weights=weights,
         limit=limit,
         seed=seed,
         device=device,
         epochs=epochs,
+        batch_size=batch_size,
         cache=cache,
     )
-    if ATTACKS.get(name).family in POISONING_FAMILIES:
-        _poisoning(name, params, target, model, weights, data, seed, batch_size, as_json)
+    if isinstance(result, PoisoningResult):
+        _poisoning(name, result, target, model, weights, data, as_json)
         return
-    result = run_named_attack(name, params, target, seed=seed, batch_size=batch_size)
     out = result.to_dict()
     if as_json:
         flat = {
@@ -91,17 +85,14 @@ def attack_command(
 
 def _poisoning(
     name: str,
-    params: dict[str, Any],
+    result: PoisoningResult,
     target: Standalone,
     model: str,
     weights: str | None,
     data: str,
-    seed: int,
-    batch_size: int,
     as_json: bool,
 ) -> None:
-    """Poison, train the victim (or reuse both from the cache) and print the comparison."""
-    result = run_poisoning_attack(name, params, target, seed=seed, batch_size=batch_size)
+    """Print a poisoning result: the victim against the model it was poisoned from."""
     out = result.to_dict()
     if as_json:
         flat: dict[str, Any] = {

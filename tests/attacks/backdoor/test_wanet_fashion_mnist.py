@@ -13,48 +13,14 @@ non-target test images 49.7% after 3 epochs, **85.5% [84.8, 86.2] after 10** (cl
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from safedl.config import DatasetConfig, ModelConfig, TrainingConfig
-from safedl.data import load_dataset
-from safedl.errors import DataError
-from safedl.pipeline.store import ArtifactStore
-from safedl.registry import ATTACKS
-
 
 @pytest.mark.slow
-def test_wanet_at_the_paper_settings_on_fashion_mnist(tmp_path: Path) -> None:
-    from safedl.attacks.poisoning import evaluate_poisoning
-    from safedl.attacks.poisoning.pipeline import victim_factory
-    from safedl.training import train_or_load
-
-    try:
-        splits = load_dataset(DatasetConfig(name="fashion_mnist", train_limit=20_000), seed=0)
-    except DataError as exc:
-        pytest.skip(f"Fashion-MNIST is not available here: {exc.message}")
-    training = TrainingConfig(epochs=10, batch_size=128, lr=1e-3)
-    store = ArtifactStore(tmp_path)
-    factory = victim_factory(
-        ModelConfig(name="small_cnn"), splits.input_shape, splits.num_classes, seed=0, device="cpu"
-    )
-    baseline = factory()
-    spec = {"model": {"name": "small_cnn"}, "role": "baseline"}
-    train_or_load(store, baseline, splits.train, splits.val, training, seed=0, spec=spec)
-    result = evaluate_poisoning(
-        ATTACKS.create("wanet", {}, seed=0),  # the paper's defaults
-        train=splits.train,
-        val=splits.val,
-        test=splits.test,
-        baseline=baseline,
-        victim_factory=factory,
-        training=training,
-        store=store,
-        seed=0,
-        model_spec={"name": "small_cnn"},
-        classes=splits.classes,
-    )
+def test_wanet_at_the_paper_settings_on_fashion_mnist(fashion_mnist: Any) -> None:
+    result = fashion_mnist(10).evaluate("wanet", {})  # the paper's defaults
     summary = (
         f"ASR {result.attack_success_rate}, clean {result.clean_accuracy} vs baseline "
         f"{result.baseline_accuracy}, poisoned {result.poison_count}"
