@@ -3,8 +3,9 @@
 Both steps are artifacts of the store, addressed by content hash, so a re-run, a resumed run or
 the defense stage reuses them: the **poisoned set** (see :mod:`safedl.attacks.poisoning.
 artifacts`) and the **victim**, trained by :func:`~safedl.attacks.poisoning.victim.
-train_victim` on the poisoned set with the baseline's training settings and seed, from scratch
-or fine-tuned from the baseline (``victim_training``); its spec names the poisoned set's key.
+train_victim` on the poisoned set with the baseline's training settings and seed, from scratch,
+fine-tuned from the baseline, or its last layer only (``victim_training``); its spec names the
+poisoned set's key.
 """
 
 from __future__ import annotations

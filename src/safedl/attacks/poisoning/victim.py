@@ -88,11 +88,10 @@ def train_victim(
     """
     victim = factory()
     settings = training
-    spec = {**spec, "victim_training": cfg.victim_training}
-    if cfg.victim_training != "scratch":
+    if cfg.victim_training != "scratch":  # a scratch victim keeps the key it always had
         victim.module.load_state_dict(baseline.module.state_dict())
         settings = training.model_copy(update={"epochs": cfg.fine_tune_epochs})
-        spec["init"] = baseline_fingerprint
+        spec = {**spec, "victim_training": cfg.victim_training, "init": baseline_fingerprint}
 
     def fit() -> tuple[str, dict[str, Any], bool]:
         return train_or_load(
