@@ -1,7 +1,8 @@
-"""A digits baseline in an artifact store, shared by the poisoning and backdoor tests.
+"""Baselines in artifact stores, shared by the poisoning and backdoor tests.
 
-Shared by ``tests/attacks/poisoning`` and ``tests/attacks/backdoor``: one store in the session's
-base temp directory, so the baseline is trained once per session.
+Shared by ``tests/attacks/poisoning`` and ``tests/attacks/backdoor``: ``poison_env`` (digits)
+and ``fashion_mnist(epochs)`` (the slow Fashion-MNIST checks), each one store in the session's
+base temp directory, so each baseline is trained once per session.
 """
 
 from __future__ import annotations
