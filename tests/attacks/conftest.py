@@ -1,7 +1,7 @@
 """Baselines in artifact stores, shared by the poisoning and backdoor tests.
 
 Shared by ``tests/attacks/poisoning`` and ``tests/attacks/backdoor``: ``poison_env`` (digits)
-and ``fashion_mnist(epochs)`` (the slow Fashion-MNIST checks), each one store in the session's
+and ``fmnist_poison_env(epochs)`` (the slow Fashion-MNIST checks), each one store in the session's
 base temp directory, so each baseline is trained once per session.
 """
 
@@ -77,8 +77,11 @@ def fashion_mnist_env(store: Path, epochs: int) -> PoisonEnv:
 
 
 @pytest.fixture(scope="session")
-def fashion_mnist(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], PoisonEnv]:
-    """``fashion_mnist(epochs)``: the Fashion-MNIST environment, one per epoch count."""
+def fmnist_poison_env(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], PoisonEnv]:
+    """``fmnist_poison_env(epochs)``: the Fashion-MNIST environment, one per epoch count.
+
+    (Not ``fashion_mnist``: the evasion tests' conftest has a fixture of that name.)
+    """
     envs: dict[int, PoisonEnv] = {}
 
     def get(epochs: int) -> PoisonEnv:

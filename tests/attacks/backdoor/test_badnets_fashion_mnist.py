@@ -15,8 +15,8 @@ import pytest
 
 
 @pytest.mark.slow
-def test_badnets_ten_percent_on_fashion_mnist(fashion_mnist: Any) -> None:
-    env = fashion_mnist(3)
+def test_badnets_ten_percent_on_fashion_mnist(fmnist_poison_env: Any) -> None:
+    env = fmnist_poison_env(3)
     result = env.evaluate("badnets", {"poison_fraction": 0.1})
     summary = (
         f"ASR {result.attack_success_rate}, clean {result.clean_accuracy} vs baseline "

@@ -19,8 +19,8 @@ import pytest
 
 
 @pytest.mark.slow
-def test_wanet_at_the_paper_settings_on_fashion_mnist(fashion_mnist: Any) -> None:
-    result = fashion_mnist(10).evaluate("wanet", {})  # the paper's defaults
+def test_wanet_at_the_paper_settings_on_fashion_mnist(fmnist_poison_env: Any) -> None:
+    result = fmnist_poison_env(10).evaluate("wanet", {})  # the paper's defaults
     summary = (
         f"ASR {result.attack_success_rate}, clean {result.clean_accuracy} vs baseline "
         f"{result.baseline_accuracy}, poisoned {result.poison_count}"

@@ -67,14 +67,16 @@ def run(env: Any, name: str, params: dict[str, Any]) -> tuple[Any, float]:
 
 
 @pytest.mark.slow
-def test_gradient_matching_flips_its_target_when_the_victim_fine_tunes(fashion_mnist: Any) -> None:
+def test_gradient_matching_flips_its_target_when_the_victim_fine_tunes(
+    fmnist_poison_env: Any,
+) -> None:
     params = {"poison_fraction": 0.02, "eps": 32 / 255, "victim_training": "fine-tune"}
-    run(fashion_mnist(3), "gradient_matching", params)
+    run(fmnist_poison_env(3), "gradient_matching", params)
 
 
 @pytest.mark.slow
-def test_feature_collision_flips_its_target_under_transfer_learning(fashion_mnist: Any) -> None:
-    env = fashion_mnist(3)
+def test_feature_collision_flips_its_target_under_transfer_learning(fmnist_poison_env: Any) -> None:
+    env = fmnist_poison_env(3)
     params = {"poison_fraction": 0.05, "eps": 32 / 255, "target_class": 0, "target_index": [TARGET]}
     frozen = {**params, "victim_training": "last-layer", "fine_tune_epochs": 3}
     result, _ = run(env, "feature_collision", frozen)
