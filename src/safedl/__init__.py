@@ -12,11 +12,16 @@ Quick start::
     poisoned = safedl.run_attack_spec("badnets", data="digits", params={"fraction": 0.1})
 """
 
+from importlib import metadata as _metadata
+
 from safedl.api import load_record, run, run_attack, run_attack_spec
 from safedl.config import Profile, load_profile
 from safedl.errors import ConfigError, DataError, ModelError, PluginError, RunError, SafeDLError
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("safedl")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ConfigError",

@@ -2,15 +2,15 @@
 
 A plugin is a class decorated with ``@ATTACKS.register(...)`` or ``@DEFENSES.register(...)``.
 It carries a nested pydantic ``Config`` (a subclass of :class:`PluginConfig`, unknown keys
-rejected) that a profile's ``{name, params}`` entry is validated against. Built-in plugins
-are imported lazily on first lookup; third-party packages add plugins through the entry-point
-groups ``safedl.attacks`` and ``safedl.defenses`` (the entry point names a module or class whose
-import registers it).
+rejected) that a profile's ``{name, params}`` entry is validated against. Plugins are
+imported lazily on first lookup through the entry-point groups ``safedl.attacks`` and
+``safedl.defenses`` (an entry point names a module or class whose import registers it): the
+built-in ones are declared in Safe-DL's own ``pyproject.toml`` exactly as a third-party package
+declares its own, so this module names no plugin.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -72,7 +72,6 @@ class Registry:
 
     kind: str
     group: str
-    builtins: tuple[str, ...] = ()
     _plugins: dict[str, PluginInfo] = field(default_factory=dict)
     _loaded: bool = False
     load_errors: dict[str, str] = field(default_factory=dict)
@@ -111,9 +110,10 @@ class Registry:
         if self._loaded:
             return
         self._loaded = True
-        for module in self.builtins:
-            importlib.import_module(module)
         for ep in entry_points(group=self.group):
+            if ep.value.startswith("safedl."):
+                ep.load()  # a broken built-in plugin is a bug: let it raise
+                continue
             try:
                 ep.load()
             except Exception as exc:  # a broken third-party plugin must not break the tool
@@ -162,31 +162,7 @@ class Registry:
         return info.cls(config, **kwargs)
 
 
-ATTACKS = Registry(
-    "attack",
-    "safedl.attacks",
-    builtins=(
-        "safedl.attacks.evasion.fgsm",
-        "safedl.attacks.evasion.pgd",
-        "safedl.attacks.evasion.square",
-        "safedl.attacks.evasion.nes",
-        "safedl.attacks.evasion.spsa",
-        "safedl.attacks.evasion.hopskipjump",
-        "safedl.attacks.evasion.transfer",
-        "safedl.attacks.evasion.patch",
-        "safedl.attacks.evasion.cw",
-        "safedl.attacks.evasion.deepfool",
-        "safedl.attacks.evasion.apgd",
-        "safedl.attacks.evasion.autoattack_lite",
-        "safedl.attacks.poisoning.label_flip",
-        "safedl.attacks.poisoning.feature_collision",
-        "safedl.attacks.poisoning.gradient_matching",
-        "safedl.attacks.backdoor.badnets",
-        "safedl.attacks.backdoor.blend",
-        "safedl.attacks.backdoor.wanet",
-        "safedl.attacks.backdoor.clean_label_backdoor",
-    ),
-)
-DEFENSES = Registry("defense", "safedl.defenses", builtins=())
+ATTACKS = Registry("attack", "safedl.attacks")
+DEFENSES = Registry("defense", "safedl.defenses")
 
 __all__ = ["ATTACKS", "DEFENSES", "PluginConfig", "PluginInfo", "Registry"]

@@ -20,8 +20,8 @@ from safedl.config import DatasetConfig, ModelConfig, TrainingConfig
 from safedl.data import DataSplits, load_dataset
 from safedl.errors import DataError
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore
 from safedl.registry import ATTACKS
+from safedl.store import ArtifactStore
 from safedl.training import train_or_load
 
 #: Training of the baseline and of every victim in these tests.

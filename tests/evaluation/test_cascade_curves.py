@@ -6,8 +6,8 @@ import itertools
 
 import torch
 
+from safedl.attacks.evasion.cascade import cascade
 from safedl.data import TensorData
-from safedl.evaluation.cascade import cascade
 from safedl.evaluation.curves import curve_specs, robustness_curve
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS

@@ -9,7 +9,7 @@ import torch
 from safedl.config import ModelConfig, TrainingConfig
 from safedl.data import DataSplits
 from safedl.models import ModelAdapter, build_model
-from safedl.pipeline.store import ArtifactStore
+from safedl.store import ArtifactStore
 from safedl.training import evaluate, train, train_or_load
 
 

@@ -20,8 +20,8 @@ from safedl.config.profile import DatasetConfig, ModelConfig, TrainingConfig
 from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.errors import ConfigError
 from safedl.models import ModelAdapter, build_model, resolve_device
-from safedl.pipeline.store import ArtifactStore
 from safedl.registry import ATTACKS
+from safedl.store import ArtifactStore
 from safedl.training import train_or_load
 
 #: Families whose attacks poison the training data (run by :func:`run_poisoning_attack`).

@@ -17,6 +17,7 @@ from safedl.models.adapter import ModelAdapter
 from safedl.models.build import build_model
 from safedl.models.device import resolve_device
 from safedl.models.fit import check_fit
+from safedl.models.identity import model_fingerprint, weights_fingerprint
 from safedl.models.oracle import Oracle, QueryBudgetExceeded
 from safedl.models.registry import BUILTINS, builtin_params, model_names
 from safedl.models.weights import load_weights, read_state_dict, save_weights
@@ -30,8 +31,10 @@ __all__ = [
     "builtin_params",
     "check_fit",
     "load_weights",
+    "model_fingerprint",
     "model_names",
     "read_state_dict",
     "resolve_device",
     "save_weights",
+    "weights_fingerprint",
 ]

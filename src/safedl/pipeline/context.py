@@ -12,7 +12,7 @@ from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.errors import RunError
 from safedl.models import ModelAdapter, build_model
 from safedl.pipeline.record import Record
-from safedl.pipeline.store import ArtifactStore
+from safedl.store import ArtifactStore
 
 
 @dataclass

@@ -27,7 +27,7 @@ from safedl.models import resolve_device
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.record import Record, environment, now
 from safedl.pipeline.stages import Stage, default_stages
-from safedl.pipeline.store import ArtifactStore
+from safedl.store import ArtifactStore
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from safedl.config.profile import TrainingConfig
 from safedl.data import TensorData
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore, content_key
+from safedl.store import ArtifactStore, content_key
 from safedl.training.loop import LossFn, train
 
 log = logging.getLogger(__name__)

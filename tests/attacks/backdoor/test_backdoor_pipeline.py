@@ -9,7 +9,7 @@ from safedl.attacks.poisoning import load_poisoned_set
 from safedl.config import profile_from_dict
 from safedl.data import load_dataset
 from safedl.pipeline.run import run_profile
-from safedl.pipeline.store import ArtifactStore
+from safedl.store import ArtifactStore
 
 PROFILE = {
     "name": "backdoor-quick",

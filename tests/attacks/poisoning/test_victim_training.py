@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import torch
 
-from safedl.attacks.poisoning.artifacts import model_fingerprint
 from safedl.attacks.poisoning.victim import train_victim
 from safedl.config import TrainingConfig
 from safedl.errors import ConfigError, ModelError
-from safedl.pipeline.store import ArtifactStore
+from safedl.models.identity import weights_fingerprint
 from safedl.registry import ATTACKS
+from safedl.store import ArtifactStore
 
 
 def test_fine_tuning_reuses_the_poisoned_set_and_trains_its_own_victim(poison_env: Any) -> None:
@@ -28,7 +28,7 @@ def test_fine_tuning_reuses_the_poisoned_set_and_trains_its_own_victim(poison_en
     assert tuned.victim["training"] == "fine-tune" and tuned.victim["epochs_run"] == 2
     assert tuned.params["victim_training"] == "fine-tune"
     meta = poison_env.store.meta(tuned.victim_artifact)["spec"]
-    assert meta["init"] == model_fingerprint(poison_env.baseline)
+    assert meta["init"] == weights_fingerprint(poison_env.baseline)
     assert tuned.target_class_probability is None  # label flipping aims at no class
 
 
@@ -45,7 +45,7 @@ def test_the_victim_starts_from_the_baseline_only_when_fine_tuned(
         store=ArtifactStore(tmp_path),
         factory=poison_env.factory,
         baseline=baseline,
-        baseline_fingerprint=model_fingerprint(baseline),
+        baseline_fingerprint=weights_fingerprint(baseline),
         data=poison_env.splits.train,
         val=None,
         training=still,
@@ -76,7 +76,7 @@ def test_last_layer_training_changes_the_head_only(poison_env: Any, tmp_path: Pa
         store=ArtifactStore(tmp_path),
         factory=poison_env.factory,
         baseline=baseline,
-        baseline_fingerprint=model_fingerprint(baseline),
+        baseline_fingerprint=weights_fingerprint(baseline),
         data=poisoned.data,
         val=None,
         training=TrainingConfig(epochs=9, batch_size=64, lr=0.003),

@@ -19,6 +19,7 @@ import torch
 from pydantic import Field
 
 from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.cascade import cascade
 from safedl.errors import ConfigError
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
@@ -69,8 +70,6 @@ class AutoAttackLite(EvasionAttack):
     def generate(
         self, model: ModelAdapter, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        from safedl.evaluation.cascade import cascade
-
         x_adv, _, steps = cascade(model, x, y, self.attacks, batch_size=batch_size)
         self._steps = steps
         return x_adv, None

@@ -14,26 +14,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from safedl.attacks.poisoning.base import VICTIM_FIELDS, PoisonedSet, PoisoningAttack
 from safedl.data import TensorData
 from safedl.errors import RunError
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore, content_key
+from safedl.models.identity import weights_fingerprint
+from safedl.store import ArtifactStore, content_key
 
 TRIGGER_PREFIX = "trigger."
-
-
-def model_fingerprint(model: ModelAdapter) -> str:
-    """SHA-256 of a model's weights (names, shapes and bytes), in a stable order."""
-    h = hashlib.sha256()
-    for name, tensor in sorted(model.module.state_dict().items()):
-        array = tensor.detach().cpu().contiguous().numpy()
-        h.update(f"{name}:{array.dtype.str}:{tuple(array.shape)}\n".encode())
-        h.update(array.tobytes())
-    return h.hexdigest()
 
 
 def poison_key(
@@ -50,7 +40,7 @@ def poison_key(
         "params": attack.config.model_dump(mode="json", exclude=set(VICTIM_FIELDS)),
         "seed": seed,
         "train": train.fingerprint(),
-        "clean_model": model_fingerprint(clean_model)
+        "clean_model": weights_fingerprint(clean_model)
         if attack.needs_clean_model and clean_model is not None
         else None,
         "test": test.fingerprint() if attack.uses_test and test is not None else None,
@@ -116,4 +106,4 @@ def load_poisoned_set(store: ArtifactStore, key: str, clean: TensorData) -> Pois
     )
 
 
-__all__ = ["load_poisoned_set", "model_fingerprint", "poison_key", "save_poisoned_set"]
+__all__ = ["load_poisoned_set", "poison_key", "save_poisoned_set"]

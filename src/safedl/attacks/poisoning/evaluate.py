@@ -18,7 +18,6 @@ import torch
 
 from safedl.attacks.poisoning.artifacts import (
     load_poisoned_set,
-    model_fingerprint,
     poison_key,
     save_poisoned_set,
 )
@@ -28,8 +27,9 @@ from safedl.config.profile import TrainingConfig
 from safedl.data import TensorData
 from safedl.evaluation.metrics import Rate, norm_summary, rate_of
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore
+from safedl.models.identity import weights_fingerprint
 from safedl.registry import ATTACKS
+from safedl.store import ArtifactStore
 
 
 def _mean_probability(before: AttackOutcome, after: AttackOutcome) -> dict[str, float] | None:
@@ -152,7 +152,7 @@ def evaluate_poisoning(
         store=store,
         factory=victim_factory,
         baseline=baseline,
-        baseline_fingerprint=model_fingerprint(baseline),
+        baseline_fingerprint=weights_fingerprint(baseline),
         data=poisoned.data,
         val=val,
         training=training,

@@ -25,7 +25,7 @@ from safedl.config.profile import TrainingConfig
 from safedl.data import TensorData
 from safedl.errors import ModelError
 from safedl.models import ModelAdapter
-from safedl.pipeline.store import ArtifactStore
+from safedl.store import ArtifactStore
 from safedl.training import train_or_load
 
 

@@ -17,9 +17,9 @@ from safedl.attacks.evasion.base import BOUND_TOLERANCE, EvasionAttack
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages import attack_analysis
 from safedl.pipeline.stages.base import Stage, StageOutcome
-from safedl.pipeline.store import content_key
 from safedl.progress import track
 from safedl.registry import ATTACKS
+from safedl.store import content_key
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from torch import nn
 
 from safedl.atomic import atomic_write_json, atomic_write_text
 from safedl.pipeline.record import Record
-from safedl.pipeline.store import ArtifactStore, content_key
+from safedl.store import ArtifactStore, content_key
 
 
 def test_content_key_is_stable_and_order_independent() -> None:
