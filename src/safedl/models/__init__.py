@@ -18,7 +18,7 @@ from safedl.models.build import build_model
 from safedl.models.device import resolve_device
 from safedl.models.fit import check_fit
 from safedl.models.identity import model_fingerprint, weights_fingerprint
-from safedl.models.oracle import Oracle, QueryBudgetExceeded
+from safedl.models.oracle import Oracle, OracleFactory, QueryBudgetExceeded, local_oracles
 from safedl.models.registry import BUILTINS, builtin_params, model_names
 from safedl.models.weights import load_weights, read_state_dict, save_weights
 
@@ -26,11 +26,13 @@ __all__ = [
     "BUILTINS",
     "ModelAdapter",
     "Oracle",
+    "OracleFactory",
     "QueryBudgetExceeded",
     "build_model",
     "builtin_params",
     "check_fit",
     "load_weights",
+    "local_oracles",
     "model_fingerprint",
     "model_names",
     "read_state_dict",

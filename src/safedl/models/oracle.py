@@ -15,7 +15,7 @@ Output modes and the access they grant:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 import torch
 from torch import Tensor
@@ -165,4 +165,34 @@ class Oracle:
         )
 
 
-__all__ = ["OUTPUTS", "Oracle", "OracleOutput", "QueryBudgetExceeded"]
+class OracleFactory(Protocol):
+    """Builds the Oracle a black-box attack receives; the caller chooses which one.
+
+    The default answers from a local model (:func:`local_oracles`). A caller can swap it to put
+    an output defense (top-1, rounded scores) or a remote endpoint behind every black-box
+    attack without touching any attack. ``budget=None`` gives an uncounted oracle for
+    measurement (clean and adversarial predictions), never handed to the attack itself.
+    """
+
+    def __call__(
+        self, *, output: OracleOutput, budget: int | None = None, k: int = 1
+    ) -> Oracle: ...
+
+
+def local_oracles(adapter: ModelAdapter, batch_size: int = 512) -> OracleFactory:
+    """The default factory: Oracles answering from ``adapter``."""
+
+    def make(*, output: OracleOutput, budget: int | None = None, k: int = 1) -> Oracle:
+        return Oracle(adapter, output=output, k=k, budget=budget, batch_size=batch_size)
+
+    return make
+
+
+__all__ = [
+    "OUTPUTS",
+    "Oracle",
+    "OracleFactory",
+    "OracleOutput",
+    "QueryBudgetExceeded",
+    "local_oracles",
+]
