@@ -87,6 +87,8 @@ class DefenseContext:
             against poisoning); ``None`` means ``splits.train``.
         poison_indices: Ground truth of which ``train_data`` samples were poisoned, when known
             (for scoring data filters; a defense must never use it to decide).
+        baseline_train_seconds: Wall time the baseline took to train, when known (reported
+            beside a defense's training time in its :class:`DefenseCost`).
     """
 
     baseline: ModelAdapter
@@ -101,6 +103,7 @@ class DefenseContext:
     batch_size: int = 256
     train_data: TensorData | None = None
     poison_indices: torch.Tensor | None = None
+    baseline_train_seconds: float | None = None
 
     @property
     def training_set(self) -> TensorData:
