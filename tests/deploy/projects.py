@@ -156,15 +156,22 @@ def synthetic_record(*, response_content: str = "label", privacy: bool = True) -
             "baseline": {
                 "status": "done",
                 "result": {
-                    "dataset": {"name": "digits", "input_shape": [1, 8, 8], "classes": list("0123456789")},
+                    "dataset": {
+                        "name": "digits",
+                        "input_shape": [1, 8, 8],
+                        "classes": list("0123456789"),
+                    },
                     "artifact": ARTIFACT_KEY,
                     "test_accuracy": {"value": 0.97, "low": 0.95, "high": 0.98, "k": 348, "n": 359},
                 },
             },
             "attacks": {"status": "done", "result": {"attacks": attacks}},
-            "risk": {"status": "done", "result": {"risks": [{"attack": "square", "rating": "high", "score": 6.1}]}},
+            "risk": {
+                "status": "done",
+                "result": {"risks": [{"attack": "square", "rating": "high", "score": 6.1}]},
+            },
         },
-    }  # fmt: skip
+    }
 
 
 def make_run_dir(root: Path, record: dict[str, Any] | None = None) -> Path:

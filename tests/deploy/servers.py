@@ -39,10 +39,15 @@ class ServerState:
     rate_limit: int = 12  # predictions per window and key
     window: float = 300.0
     return_score: bool = False  # label only, or label and a rounded top-1 score
+    retry_after: bool = True  # send Retry-After with 429
     requests: int = 0
     predictions: dict[str, list[float]] = field(default_factory=dict)
 
-    def reset(self) -> None:
+    def reset(self, **settings: Any) -> None:
+        """Clear the counters and restore the defaults (or apply ``settings``)."""
+        defaults = ServerState(api_key=self.api_key, sha256=self.sha256)
+        for name in ("rate_limit", "window", "return_score", "retry_after"):
+            setattr(self, name, settings.get(name, getattr(defaults, name)))
         self.requests = 0
         self.predictions.clear()
 
@@ -129,9 +134,8 @@ def passing_app(state: ServerState) -> ASGIApp:
         recent = [t for t in state.predictions.get(key, []) if now - t < state.window]
         if len(recent) >= state.rate_limit:
             retry = math.ceil(state.window - (now - recent[0]))
-            return JSONResponse(
-                {"error": "rate limit"}, status_code=429, headers={"Retry-After": str(retry)}
-            )
+            headers = {"Retry-After": str(retry)} if state.retry_after else {}
+            return JSONResponse({"error": "rate limit"}, status_code=429, headers=headers)
         state.predictions[key] = [*recent, now]
         raw = await request.body()
         if len(raw) > 1_000_000:

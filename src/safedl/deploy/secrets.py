@@ -55,7 +55,7 @@ SECRET_RULES: tuple[SecretRule, ...] = (
         "secret assigned in a config (api_key, token, password, secret)",
         re.compile(
             r"""(?ix)\b[\w.-]*(?:api[_-]?key|access[_-]?key|secret(?:[_-]?key)?|token|
-            passw(?:or)?d|passwd)\b["']?\s*[:=]\s*["']?(?P<value>[A-Za-z0-9_\-+/=.]{12,})"""
+            passw(?:or)?d|passwd)\b["']?\s*[:=]\s*["']?(?P<value>[^\s"'#,;]{12,})"""
         ),
     ),
 )

@@ -93,7 +93,9 @@ def check_torch_cve(ctx: CheckContext) -> Outcome:
             admitted = admitted_affected(pin.specifier)
             if admitted:
                 spec = pin.specifier or "(any version)"
-                bad.append((pin, f"torch{spec} admits affected releases up to {admitted[-1]}"))
+                bad.append(
+                    (pin, f"torch{spec} admits releases affected by {CVE} (up to {admitted[-1]})")
+                )
     basis = "lock file" if locks else "exact pin" if exact else "version range"
     notes = tuple(
         f"{_where(ctx, p)}: torch{p.specifier or ' (any)'} (not judged: a {basis} decides)"
