@@ -54,3 +54,84 @@ def test_register_validates_and_refuses_duplicates() -> None:
 
     with pytest.raises(PluginError, match="access must be"):
         reg.register("d", family="x", access="telepathy")
+
+
+def test_registration_refuses_access_its_base_class_does_not_grant() -> None:
+    from safedl.attacks.evasion.base import EvasionAttack
+    from safedl.attacks.evasion.blackbox import BlackBoxAttack, BlackBoxConfig
+    from safedl.attacks.poisoning.base import PoisoningAttack
+
+    reg = Registry("thing", "safedl.test-things")
+
+    with pytest.raises(PluginError, match=r"access 'scores'.*grants only white-box") as exc:
+
+        @reg.register("wb", family="evasion", access="scores")
+        class WhiteBox(EvasionAttack):  # type: ignore[type-arg]
+            """Gets the adapter, so it may not claim score access."""
+
+            def perturb(self, access, x, y, target, run):  # type: ignore[no-untyped-def]
+                return x
+
+    assert "BlackBoxAttack" in str(exc.value)  # the hint names the base to use
+
+    with pytest.raises(PluginError, match=r"access 'white-box'.*grants only scores, labels"):
+
+        @reg.register("bb", family="evasion", access="white-box")
+        class BlackBox(BlackBoxAttack):
+            """Sees an Oracle only, so it may not claim white-box access."""
+
+            Config = BlackBoxConfig
+
+            def attack(self, oracle, x, y, target, run):  # type: ignore[no-untyped-def]
+                return x
+
+    with pytest.raises(PluginError, match="grants only training-data"):
+
+        @reg.register("pz", family="poisoning", access="labels")
+        class Poison(PoisoningAttack):
+            """Poisoning is training-data access."""
+
+            def craft(self, train, num_classes, *, generator, clean_model, test):  # type: ignore[no-untyped-def]
+                raise NotImplementedError
+
+            def outcome(self, model, test, poisoned, batch_size=512):  # type: ignore[no-untyped-def]
+                raise NotImplementedError
+
+    @reg.register("ok", family="evasion", access="labels")
+    class Fine(BlackBoxAttack):
+        """A labels attack on the black-box base is accepted."""
+
+        Config = BlackBoxConfig
+
+        def attack(self, oracle, x, y, target, run):  # type: ignore[no-untyped-def]
+            return x
+
+    assert reg.get("ok").access == "labels"
+    assert {"wb", "bb", "pz"}.isdisjoint(reg.names())
+
+
+def test_a_plugin_cannot_widen_the_access_of_its_base() -> None:
+    from safedl.attacks.evasion.base import EvasionAttack
+
+    reg = Registry("thing", "safedl.test-things")
+    with pytest.raises(PluginError, match="grants only white-box"):
+
+        @reg.register("sneaky", family="evasion", access="labels")
+        class Sneaky(EvasionAttack):  # type: ignore[type-arg]
+            """Declaring accepted_access on the plugin itself does not count."""
+
+            accepted_access = ("labels",)
+
+            def perturb(self, access, x, y, target, run):  # type: ignore[no-untyped-def]
+                return x
+
+
+def test_classes_without_accepted_access_are_not_checked() -> None:
+    reg = Registry("thing", "safedl.test-things")
+
+    @reg.register("free", family="x", access="scores")
+    class Free:
+        class Config(PluginConfig):
+            pass
+
+    assert reg.get("free").access == "scores"

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from safedl.config.errors import format_validation_error
 from safedl.errors import ConfigError, PluginError
 from safedl.suggest import did_you_mean
 
@@ -90,6 +91,7 @@ class Registry:
             raise PluginError(f"{self.kind} {name!r}: access must be one of {ACCESS_LEVELS}")
 
         def decorate(cls: T) -> T:
+            _check_access(self.kind, name, access, cls)
             existing = self._plugins.get(name)
             if existing is not None and existing.cls is not cls:
                 raise PluginError(
@@ -150,8 +152,6 @@ class Registry:
         try:
             return model.model_validate(dict(params))
         except ValidationError as exc:
-            from safedl.config.errors import format_validation_error
-
             prefix = f"{where}.params" if where else "params"
             raise ConfigError(format_validation_error(exc, model, prefix=prefix)) from None
 
@@ -160,6 +160,37 @@ class Registry:
         info = self.get(name)
         config = self.make_config(name, params or {})
         return info.cls(config, **kwargs)
+
+
+def _check_access(kind: str, name: str, access: str, cls: type) -> None:
+    """Refuse an access declaration that the plugin's base class does not grant.
+
+    A base class says which accesses its plugins may declare in ``accepted_access`` (e.g.
+    the white-box evasion base accepts ``white-box``, the black-box one ``scores`` and
+    ``labels``). Only the bases count, not the plugin class itself; a plugin without such a
+    base is not checked.
+    """
+    owner = next((b for b in cls.__mro__[1:] if "accepted_access" in vars(b)), None)
+    if owner is None:
+        return
+    accepted: tuple[str, ...] = tuple(vars(owner)["accepted_access"])
+    if access in accepted:
+        return
+    family = [b for b in owner.__mro__ if hasattr(b, "accepted_access")]
+    wanted = sorted(
+        {
+            f"{c.__module__}.{c.__qualname__}"
+            for base in family
+            for c in (base, *base.__subclasses__())
+            if access in vars(c).get("accepted_access", ())
+        }
+    )
+    raise PluginError(
+        f"{kind} {name!r} declares access {access!r}, but its base class "
+        f"{owner.__module__}.{owner.__qualname__} grants only {', '.join(accepted)}",
+        hint=(f"derive it from {' or '.join(wanted)}, or " if wanted else "")
+        + "declare the access its base class grants",
+    )
 
 
 ATTACKS = Registry("attack", "safedl.attacks")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from safedl.attacks.docs import parameters, split_sections
 from safedl.cli import console
 from safedl.registry import ATTACKS, DEFENSES, Registry
 
@@ -33,29 +32,37 @@ def _list(registry: Registry) -> None:
 
 
 def _describe(registry: Registry, name: str) -> None:
+    """Everything about one plugin: its metadata, the docstring's sections and its params."""
     info = registry.get(name)
+    doc = split_sections(info.doc)
     console.out.print(
-        f"[bold]{info.name}[/] — {info.kind}, family {info.family}, "
-        f"access {info.access}, norms {', '.join(info.norms) or '-'}"
+        f"[bold]{escape(info.name)}[/] — {info.kind}, family {escape(info.family)}, "
+        f"access {escape(info.access)}, norms {escape(', '.join(info.norms) or '-')}"
+        + (f", from {escape(info.source)}" if info.source != "builtin" else "")
     )
-    if info.paper:
-        console.out.print(f"paper: {escape(info.paper)}")
-    console.out.print(escape(info.doc), highlight=False)
+    if doc.summary:
+        console.out.print(escape(doc.summary), highlight=False)
+    sections = Table.grid(padding=(0, 2))
+    sections.add_column(style="bold", no_wrap=True)
+    sections.add_column(ratio=1)
+    paper = doc.sections.get("Paper") or info.paper
+    if paper:
+        sections.add_row("paper", escape(paper))
+    for title, text in doc.sections.items():
+        if title not in ("Paper", "Parameters", "Reports"):
+            sections.add_row(title.lower(), escape(text))
+    if "Reports" in doc.sections:
+        sections.add_row("reports", escape(doc.sections["Reports"]))
+    if sections.row_count:
+        console.out.print()
+        console.out.print(sections, highlight=False)
+    for note in doc.notes:
+        console.out.print()
+        console.out.print(escape(note), highlight=False)
+    console.out.print()
     table = Table("param", "type", "default", "description", title="params")
-    schema = info.config_model.model_json_schema()
-    for key, field in info.config_model.model_fields.items():
-        prop = schema.get("properties", {}).get(key, {})
-        kind = (
-            prop.get("type")
-            or " | ".join(str(x.get("type", x.get("enum", ""))) for x in prop.get("anyOf", []))
-            or str(prop.get("enum", ""))
-        )
-        table.add_row(
-            key,
-            escape(str(kind)),
-            escape(json.dumps(field.default, default=str)),
-            escape(field.description or ""),
-        )
+    for p in parameters(info.config_model):
+        table.add_row(p.name, escape(p.type), escape(p.default), escape(p.description))
     console.out.print(table)
 
 

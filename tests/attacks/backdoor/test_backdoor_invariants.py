@@ -110,9 +110,9 @@ def test_poisoned_set_invariants(name: str, params: dict[str, Any]) -> None:
     assert poisons == round(attack.config.poison_fraction * len(clean))
     if name == "wanet" and params.get("cross_ratio", 2) > 0:
         assert out.extra["cross_count"] == 2 * poisons and len(idx) == 3 * poisons
-    triggered = attack.apply_trigger(clean.x[:5])
+    triggered = attack.apply_trigger(clean.x[:5], out.trigger)
     assert triggered.shape == (5, 1, 8, 8) and not torch.equal(triggered, clean.x[:5])
-    assert attack.trigger_image().shape[1:] == (8, 8)
+    assert attack.trigger_image(out.trigger).shape[1:] == (8, 8)
 
 
 @pytest.mark.parametrize("name", ["badnets", "blend", "wanet", "clean_label_backdoor"])
@@ -130,9 +130,42 @@ def test_seeded_and_reproducible(name: str) -> None:
     assert not torch.equal(a.indices, c.indices)
 
 
-def test_apply_trigger_before_poison_and_bad_config() -> None:
+def test_one_instance_serves_many_poisoned_sets() -> None:
+    """The trigger lives in the poisoned set, not on the attack: no state between calls."""
+    attack = ATTACKS.create("badnets", {"pattern": "random", "size": 3}, seed=1)
+    model = toy_model()
+    first = attack.poison(toy_data(seed=0), num_classes=4)
+    other = attack.poison(
+        toy_data(seed=0), num_classes=4, generator=torch.Generator().manual_seed(9)
+    )
+    again = attack.poison(toy_data(seed=0), num_classes=4)
+    assert first.trigger is not None and other.trigger is not None and again.trigger is not None
+    assert not torch.equal(first.trigger["pattern"], other.trigger["pattern"])
+    assert torch.equal(first.trigger["pattern"], again.trigger["pattern"])
+    test = toy_data(40, seed=5)
+    # Measuring the first set after crafting another gives the first set's outcome.
+    fresh = ATTACKS.create("badnets", {"pattern": "random", "size": 3}, seed=1)
+    a, b = attack.outcome(model, test, first), fresh.outcome(model, test, first)
+    assert torch.equal(a.success, b.success) and torch.equal(a.correct, b.correct)
+    stamped = attack.apply_trigger(test.x, first.trigger)
+    assert not torch.equal(stamped, attack.apply_trigger(test.x, other.trigger))
+
+
+def test_legacy_use_trigger_still_works_with_a_warning() -> None:
+    attack = ATTACKS.create("blend", {})
+    out = attack.poison(toy_data(), num_classes=4)
+    assert out.trigger is not None
+    with pytest.warns(DeprecationWarning, match="use_trigger"):
+        attack.use_trigger(out.trigger)
+    assert torch.equal(
+        attack.apply_trigger(toy_data(3).x), attack.apply_trigger(toy_data(3).x, out.trigger)
+    )
+    assert torch.equal(attack.trigger_image(), out.trigger["pattern"])
+
+
+def test_apply_trigger_without_a_trigger_and_bad_config() -> None:
     attack = ATTACKS.create("badnets", {})
-    with pytest.raises(ConfigError, match="no trigger"):
+    with pytest.raises(ConfigError, match="needs a trigger"):
         attack.apply_trigger(torch.zeros(1, 1, 8, 8))
     with pytest.raises(ConfigError, match="all-to-one"):
         ATTACKS.make_config("clean_label_backdoor", {"mode": "all_to_all"})

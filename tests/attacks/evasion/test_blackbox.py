@@ -78,7 +78,7 @@ class _Recorder(BlackBoxAttack):
     spend = 3
     seen: list[Any]
 
-    def attack(self, oracle, x, y, target, generator):  # type: ignore[no-untyped-def]
+    def attack(self, oracle, x, y, target, run):  # type: ignore[no-untyped-def]
         self.seen = [type(oracle), len(x), oracle.remaining().clone()]
         for _ in range(self.spend):
             answers = oracle(x.clone().requires_grad_(True))
@@ -182,3 +182,69 @@ def test_registry_metadata_states_the_access_each_attack_needs() -> None:
         "transfer": "labels",
     }
     assert ATTACKS.get("universal_patch").access == "white-box"
+
+
+class _Preparer(BlackBoxAttack):
+    """Spends ``k`` queries per example in prepare, then what is left in attack."""
+
+    plugin_name = "preparer"
+    k = 2
+
+    def prepare(self, access, data, run):  # type: ignore[no-untyped-def]
+        owner = torch.arange(len(data)).repeat(self.k)
+        access(data.x.repeat(self.k, 1, 1, 1), owner)
+        return int(access.used().sum())
+
+    def attack(self, oracle, x, y, target, run):  # type: ignore[no-untyped-def]
+        left = oracle.remaining()
+        assert bool((left == self.config.max_queries - self.k - 1).all()), left
+        owner = torch.arange(len(x)).repeat_interleave(left)
+        oracle(x.repeat_interleave(left, 0), owner)
+        return x
+
+
+def test_prepare_and_the_batches_share_one_per_example_budget() -> None:
+    model = tiny_model()
+    x, _ = tiny_data(12)
+    y = model.predict(x)  # all correct: every example is attacked
+    res = _Preparer(BlackBoxConfig(max_queries=6)).run(model, TensorData(x, y), batch_size=5)
+    q = res.extra["queries"]
+    assert q["max"] == q["median"] == 6 and q["total"] == 12 * 6
+    greedy = _Preparer(BlackBoxConfig(max_queries=6))
+    greedy.k = 6
+    with pytest.raises(QueryBudgetExceeded):
+        greedy.run(model, TensorData(x, y))
+
+
+class _ConstantLabels:
+    """An oracle factory whose label oracles answer class 0 (an output defense, say)."""
+
+    def __init__(self, model: ModelAdapter) -> None:
+        self.model = model
+
+    def __call__(self, *, output: Any, budget: int | None = None, k: int = 1) -> Any:
+        from safedl.models import Oracle
+
+        real = Oracle(self.model, output=output, budget=budget, k=k)
+
+        class Answer:
+            num_classes = real.num_classes
+            queries = 0
+
+            def __call__(self, z: Tensor) -> Tensor:
+                out = real(z)
+                return torch.zeros(len(z), dtype=torch.long) if output == "label" else out
+
+        return Answer()
+
+
+def test_black_box_attacks_are_measured_through_the_callers_oracles() -> None:
+    model = tiny_model()
+    x, y = tiny_data(12)
+    data = TensorData(x, y)
+    res = ATTACKS.create("square", {"max_queries": 5}).run(
+        None, data, oracles=_ConstantLabels(model)
+    )
+    assert res.clean_accuracy.value == pytest.approx(float((y == 0).float().mean()))
+    with pytest.raises(ConfigError, match="needs a model or an oracle factory"):
+        ATTACKS.create("square", {"max_queries": 5}).run(None, data)

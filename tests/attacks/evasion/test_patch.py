@@ -28,8 +28,9 @@ def test_random_patch_lowers_accuracy_and_stays_in_its_budget(
     assert res.examples is not None
     changed = ((res.examples - data.x).abs() > 0).any(1).flatten(1).sum(1)
     assert (changed <= 16).all()
-    assert attack.patch is not None and attack.patch.shape == (1, 4, 4)
-    assert attack.patch.min() >= 0 and attack.patch.max() <= 1
+    patch = res.tensors["patch"]
+    assert patch.shape == (1, 4, 4) and patch.min() >= 0 and patch.max() <= 1
+    assert not hasattr(attack, "patch")  # the patch comes back with the result only
 
 
 def test_fixed_placement_changes_only_that_square(

@@ -1,4 +1,4 @@
-"""Transfer: surrogate trained through the oracle, once per generate call, then PGD."""
+"""Transfer: surrogate trained through the oracle, once per call (in prepare), then PGD."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_transfer_lowers_accuracy_and_reports_queries(
     assert res.extra["surrogate_agreement"] > 0.8
 
 
-def test_surrogate_is_trained_once_per_generate(
+def test_surrogate_is_trained_once_per_call(
     trained_digits: tuple[ModelAdapter, TensorData], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model, data = trained_digits
@@ -46,9 +46,12 @@ def test_surrogate_is_trained_once_per_generate(
     small = data.subset(torch.arange(40))
     params = {"eps": 0.2, "query_samples": 1, "augment_rounds": 0, "epochs": 1, "steps": 2}
     attack = ATTACKS.create("transfer", params)
-    attack.generate(model, small.x, small.y, batch_size=10)  # four batches
+    out = attack.examples(model, small.x, small.y, batch_size=10)  # four batches
     assert calls == [80]  # one training run on the whole query set
-    assert attack.stats()["queries"]["total"] == 80
+    assert out.extra["queries"]["total"] == 80  # the query set only: no clean screening
+    again = attack.examples(model, small.x, small.y, batch_size=10)
+    assert calls == [80, 80] and again.extra == out.extra  # nothing kept between calls
+    assert torch.equal(again.adversarial, out.adversarial)
 
 
 def test_targeted_transfer_prefers_its_target(

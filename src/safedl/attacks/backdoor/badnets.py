@@ -1,9 +1,4 @@
-"""BadNets: a small patch stamped on poisoned training images, which are relabelled.
-
-Paper: Gu, Dolan-Gavitt, Garg, "BadNets: Identifying Vulnerabilities in the Machine Learning
-Model Supply Chain", 2017 (arXiv:1708.06733).
-Threat: training-data control (access ``training-data``); the patch is shown at test time.
-"""
+"""BadNets: a small patch stamped on poisoned training images (see :class:`BadNets`)."""
 
 from __future__ import annotations
 
@@ -95,17 +90,16 @@ class BadNets(BackdoorAttack):
     """BadNets patch backdoor: stamp a small patch, relabel to the target (Gu et al., 2017).
 
     Paper: Gu, Dolan-Gavitt, Garg, "BadNets: Identifying Vulnerabilities in the Machine
-    Learning Model Supply Chain", 2017.
-    Threat: training-data control (access ``training-data``): a share ``poison_fraction`` of
-    the training set gets the patch and a new label; the patch is presented at test time.
-    Parameters: ``poison_fraction`` (default 0.1), ``target_class`` (0), ``mode``
-    (``all_to_one`` or ``all_to_all``: y → (y + 1) mod K), ``pattern`` (``square``,
-    ``checkerboard``, ``random``), ``size`` (default 10% of the image side, at least 2 — 3 px
-    on 28x28, 2 px on 8x8), ``position`` (a corner, ``center`` or ``[row, col]``; default
-    bottom-right), ``margin``, ``color`` (one value, or one per channel for colour patches).
+    Learning Model Supply Chain", 2017 (arXiv:1708.06733).
+    Threat: access ``training-data``: a share ``poison_fraction`` of the training set gets the
+    patch and a new label; the patch is presented at test time.
     Reports: clean accuracy and its drop against the baseline, attack success rate on
     triggered test images of non-target classes (all of them for all-to-all), per-class
-    accuracy before and after, the poison count; 95% CIs.
+    accuracy before and after, the poison count; 95% CIs. The trigger (``mask``, ``pattern``)
+    comes back with the poisoned set.
+
+    The default patch side is 10% of the image side, at least 2 pixels: 3 px on 28x28, 2 px on
+    8x8.
     """
 
     Config = PatchConfig

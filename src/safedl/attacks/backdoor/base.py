@@ -13,6 +13,7 @@ Threat: training-data control (access ``training-data``): the attacker edits a s
 
 from __future__ import annotations
 
+import warnings
 from abc import abstractmethod
 from typing import Literal
 
@@ -42,14 +43,20 @@ class BackdoorConfig(PoisoningConfig):
 
 
 class BackdoorAttack(PoisoningAttack):
-    """Base class of backdoor attacks; after :meth:`poison`, :meth:`apply_trigger` works."""
+    """Base class of backdoor attacks.
+
+    The trigger is made by :meth:`poison` and travels in the returned
+    :class:`~safedl.attacks.poisoning.base.PoisonedSet` (``poisoned.trigger``), never on the
+    attack: :meth:`apply_trigger` and :meth:`trigger_image` take it as an argument, so one
+    instance serves any number of poisoned sets.
+    """
 
     Config = BackdoorConfig
     config: BackdoorConfig
 
     def __init__(self, config: BackdoorConfig, *, seed: int = 0) -> None:
         super().__init__(config, seed=seed)
-        self.trigger: dict[str, torch.Tensor] | None = None
+        self._legacy_trigger: dict[str, torch.Tensor] | None = None
 
     @abstractmethod
     def make_trigger(
@@ -62,26 +69,43 @@ class BackdoorAttack(PoisoningAttack):
         mask = trigger["mask"].to(x.device)
         return x * (1 - mask) + trigger["pattern"].to(x.device) * mask
 
-    def trigger_image(self) -> torch.Tensor:
-        """A ``[C, H, W]`` picture of the trigger for plots (``pattern · mask`` by default)."""
-        trig = self._require_trigger()
-        return (trig["pattern"] * trig["mask"]).clamp(0, 1)
+    def picture(self, trigger: dict[str, torch.Tensor]) -> torch.Tensor:
+        """A ``[C, H, W]`` picture of ``trigger`` for plots (``pattern · mask`` by default)."""
+        return (trigger["pattern"] * trigger["mask"]).clamp(0, 1)
+
+    def trigger_image(self, trigger: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """A ``[C, H, W]`` picture of ``trigger`` (a poisoned set's) for plots."""
+        return self.picture(self._given(trigger))
+
+    def apply_trigger(
+        self, x: torch.Tensor, trigger: dict[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Stamp ``trigger`` (a poisoned set's) on test images ``[N, C, H, W]`` in [0, 1]."""
+        return self.stamp(x, self._given(trigger)).clamp(0, 1)
 
     def use_trigger(self, trigger: dict[str, torch.Tensor]) -> None:
-        """Set the trigger (e.g. one loaded from the artifact store) for :meth:`apply_trigger`."""
-        self.trigger = {k: v.cpu() for k, v in trigger.items()}
+        """Deprecated: pass the trigger to :meth:`apply_trigger` / :meth:`trigger_image`.
 
-    def _require_trigger(self) -> dict[str, torch.Tensor]:
-        if self.trigger is None:
+        Kept for callers that set a trigger once and then call those two without one; nothing
+        else in the attack reads it (:meth:`poison` and :meth:`outcome` never do).
+        """
+        warnings.warn(
+            "BackdoorAttack.use_trigger is deprecated; pass the poisoned set's trigger to "
+            "apply_trigger(x, trigger) and trigger_image(trigger)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._legacy_trigger = {k: v.cpu() for k, v in trigger.items()}
+
+    def _given(self, trigger: dict[str, torch.Tensor] | None) -> dict[str, torch.Tensor]:
+        if trigger is None:
+            trigger = self._legacy_trigger
+        if trigger is None:
             raise ConfigError(
-                f"backdoor {self.plugin_name!r} has no trigger yet",
-                hint="call poison() first, or use_trigger() with a stored trigger",
+                f"backdoor {self.plugin_name!r} needs a trigger",
+                hint="pass the trigger of a poisoned set: apply_trigger(x, poisoned.trigger)",
             )
-        return self.trigger
-
-    def apply_trigger(self, x: torch.Tensor) -> torch.Tensor:
-        """Stamp the trigger on a batch of test images ``[N, C, H, W]`` in [0, 1]."""
-        return self.stamp(x, self._require_trigger()).clamp(0, 1)
+        return trigger
 
     def target_labels(self, y: torch.Tensor, num_classes: int) -> torch.Tensor:
         """The labels triggered inputs should get."""
@@ -105,13 +129,12 @@ class BackdoorAttack(PoisoningAttack):
         test: TensorData | None,
     ) -> PoisonedSet:
         check_class(self.config.target_class, num_classes, "target_class")
-        trigger = self.make_trigger(train.input_shape, generator)
-        self.use_trigger(trigger)
+        trigger = {k: v.cpu() for k, v in self.make_trigger(train.input_shape, generator).items()}
         idx = pick(self.eligible(train.y), self.budget(len(train)), generator)
         x, y = train.x.clone(), train.y.clone()
-        x[idx] = self.apply_trigger(x[idx])
+        x[idx] = self.apply_trigger(x[idx], trigger)
         y[idx] = self.target_labels(y[idx], num_classes)
-        return PoisonedSet(TensorData(x, y), idx, trigger=self.trigger)
+        return PoisonedSet(TensorData(x, y), idx, trigger=trigger)
 
     def outcome(
         self, model: ModelAdapter, test: TensorData, poisoned: PoisonedSet, batch_size: int = 512
@@ -120,10 +143,15 @@ class BackdoorAttack(PoisoningAttack):
 
         ``correct`` covers every triggered test image (accuracy under the trigger).
         """
-        if poisoned.trigger is not None:
-            self.use_trigger(poisoned.trigger)
+        if poisoned.trigger is None:
+            raise ConfigError(
+                f"backdoor {self.plugin_name!r}: the poisoned set has no trigger",
+                hint="measure a poisoned set made (or stored) by a backdoor attack",
+            )
         num_classes = model.num_classes
-        probs = model.predict_proba(self.apply_trigger(test.x), batch_size=batch_size)
+        probs = model.predict_proba(
+            self.apply_trigger(test.x, poisoned.trigger), batch_size=batch_size
+        )
         pred = probs.argmax(1)
         keep = self.eligible(test.y)
         goal = self.target_labels(test.y[keep], num_classes)

@@ -1,9 +1,4 @@
-"""Blended backdoor: a fixed noise pattern blended into poisoned images with opacity alpha.
-
-Paper: Chen, Liu, Li, Lu, Song, "Targeted Backdoor Attacks on Deep Learning Systems Using Data
-Poisoning", 2017 (arXiv:1712.05526).
-Threat: training-data control (access ``training-data``); the blended pattern is the trigger.
-"""
+"""Blended backdoor: a fixed noise pattern blended into poisoned images (see :class:`Blend`)."""
 
 from __future__ import annotations
 
@@ -25,20 +20,21 @@ class Blend(BackdoorAttack):
     """Blended-injection backdoor: ``(1 − α)·x + α·pattern`` with a seeded noise pattern.
 
     Paper: Chen, Liu, Li, Lu, Song, "Targeted Backdoor Attacks on Deep Learning Systems Using
-    Data Poisoning", 2017 (the blended-injection strategy; the paper blends a Hello Kitty image
-    or random noise — here a uniform random pattern drawn from the seed).
-    Threat: training-data control (access ``training-data``): a share ``poison_fraction`` of the
-    training set is blended and relabelled; the same blend is applied at test time.
-    Parameters: ``poison_fraction`` (default 0.1), ``alpha`` (opacity, default 0.2; the paper
-    uses 0.2 for poisoning), ``target_class``, ``mode`` (``all_to_one`` or ``all_to_all``).
+    Data Poisoning", 2017 (the blended-injection strategy; the paper blends a Hello Kitty
+    image or random noise — here a uniform random pattern drawn from the seed).
+    Threat: access ``training-data``: a share ``poison_fraction`` of the training set is
+    blended and relabelled; the same blend is applied at test time.
     Reports: clean accuracy and its drop, attack success rate on triggered non-target test
-    images, per-class accuracy before and after, the poison count; 95% CIs.
+    images, per-class accuracy before and after, the poison count; 95% CIs. The trigger
+    (``mask``, ``pattern``) comes back with the poisoned set.
     """
 
     class Config(BackdoorConfig):
         """Blend parameters."""
 
-        alpha: float = Field(0.2, gt=0.0, le=1.0, description="Opacity of the pattern.")
+        alpha: float = Field(
+            0.2, gt=0.0, le=1.0, description="Opacity of the pattern (the paper: 0.2)."
+        )
 
     config: Config
 
@@ -49,5 +45,5 @@ class Blend(BackdoorAttack):
         pattern = torch.rand((c, h, w), generator=generator)
         return {"mask": torch.full((1, h, w), self.config.alpha), "pattern": pattern}
 
-    def trigger_image(self) -> torch.Tensor:
-        return self._require_trigger()["pattern"]
+    def picture(self, trigger: dict[str, torch.Tensor]) -> torch.Tensor:
+        return trigger["pattern"]

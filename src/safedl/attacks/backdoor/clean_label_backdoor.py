@@ -1,9 +1,4 @@
-"""Label-consistent backdoor: adversarially perturbed target-class images carry the trigger.
-
-Paper: Turner, Tsipras, Madry, "Label-Consistent Backdoor Attacks", 2019 (arXiv:1912.02771).
-Threat: training-data control (access ``training-data``) plus a clean model to perturb against;
-labels untouched; the trigger is shown at test time.
-"""
+"""Label-consistent backdoor (see :class:`CleanLabelBackdoor`)."""
 
 from __future__ import annotations
 
@@ -27,20 +22,19 @@ from safedl.registry import ATTACKS
 class CleanLabelBackdoor(BackdoorAttack):
     """Label-consistent backdoor: PGD-perturbed target-class images with a patch trigger.
 
-    Paper: Turner, Tsipras, Madry, "Label-Consistent Backdoor Attacks", 2019.
-    Threat: training-data control (access ``training-data``) and a clean model (the baseline)
-    to craft against; every label stays untouched, so the poisons pass a label audit.
-    Algorithm: images of ``target_class`` are made hard to classify with untargeted PGD in the
-    L∞ ball of radius ``eps`` (so the network leans on the trigger to get them right), then
-    the patch trigger is stamped on them. All-to-one only.
-    Parameters: ``poison_fraction`` (share of the training set, drawn from ``target_class``
-    and capped by its size; default 0.05), ``eps`` (PGD budget, 16/255 — the paper's L∞
-    setting), ``steps`` (PGD steps, 20), ``target_class`` (0), and the patch parameters of
-    ``badnets``: ``pattern`` (default ``checkerboard``, as in the paper), ``size``,
-    ``position``, ``margin``, ``color``.
+    Paper: Turner, Tsipras, Madry, "Label-Consistent Backdoor Attacks", 2019
+    (arXiv:1912.02771).
+    Threat: access ``training-data`` and a clean model (the baseline) to craft against; every
+    label stays untouched, so the poisons pass a label audit; the trigger is shown at test
+    time.
     Reports: clean accuracy and its drop, attack success rate on triggered test images of
     non-target classes, per-class accuracy before and after, the poison count; whether every
-    poison stays within ``eps`` of its original outside the trigger; 95% CIs.
+    poison stays within ``eps`` of its original outside the trigger; 95% CIs. The trigger
+    (``mask``, ``pattern``) comes back with the poisoned set.
+
+    Images of ``target_class`` are made hard to classify with untargeted PGD in the L∞ ball
+    of radius ``eps`` (so the network leans on the trigger to get them right), then the patch
+    trigger of ``badnets`` is stamped on them. All-to-one only.
     """
 
     class Config(PatchConfig):
@@ -55,7 +49,9 @@ class CleanLabelBackdoor(BackdoorAttack):
             "(alias: fraction).",
         )
         pattern: Pattern = Field("checkerboard", description="Patch pattern (see badnets).")
-        eps: float = Field(16 / 255, gt=0.0, le=1.0, description="L∞ budget of the PGD step.")
+        eps: float = Field(
+            16 / 255, gt=0.0, le=1.0, description="L∞ budget of the PGD step (the paper: 16/255)."
+        )
         steps: int = Field(20, ge=1, le=1000, description="PGD steps.")
 
         @model_validator(mode="after")
@@ -85,7 +81,7 @@ class CleanLabelBackdoor(BackdoorAttack):
         cfg = self.config
         assert clean_model is not None  # checked by poison()
         check_class(cfg.target_class, num_classes, "target_class")
-        self.use_trigger(self.make_trigger(train.input_shape, generator))
+        trigger = {k: v.cpu() for k, v in self.make_trigger(train.input_shape, generator).items()}
         idx = pick(train.y == cfg.target_class, self.budget(len(train)), generator)
         x = train.x.clone()
         if len(idx):
@@ -94,14 +90,19 @@ class CleanLabelBackdoor(BackdoorAttack):
                 "pgd", {"eps": cfg.eps, "steps": cfg.steps, "early_stop": False}, seed=seed
             )
             hard, _ = pgd.generate(clean_model, x[idx], train.y[idx])
-            x[idx] = self.apply_trigger(hard)
-        return PoisonedSet(TensorData(x, train.y), idx, trigger=self.trigger)
+            x[idx] = self.apply_trigger(hard, trigger)
+        return PoisonedSet(TensorData(x, train.y), idx, trigger=trigger)
 
-    def violation(self, clean: torch.Tensor, poisoned: torch.Tensor) -> torch.Tensor:
+    def violation(
+        self,
+        clean: torch.Tensor,
+        poisoned: torch.Tensor,
+        trigger: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         """Per-poison L∞ excess over ``eps`` outside the trigger's mask, or outside [0, 1]."""
         box = super().violation(clean, poisoned)
         if not len(box):
             return box
-        outside = 1 - self._require_trigger()["mask"]
+        outside = 1 - self._given(trigger)["mask"]
         delta = ((poisoned - clean) * outside).flatten(1).abs().amax(1)
         return torch.maximum(box, (delta - self.config.eps).clamp_min(0))

@@ -1,8 +1,4 @@
-"""WaNet: an imperceptible warping of the image is the backdoor trigger.
-
-Paper: Nguyen, Tran, "WaNet — Imperceptible Warping-based Backdoor Attack", ICLR 2021.
-Threat: training-data control (access ``training-data``); the warp is applied at test time.
-"""
+"""WaNet: an imperceptible warping of the image is the backdoor trigger (see :class:`WaNet`)."""
 
 from __future__ import annotations
 
@@ -33,17 +29,17 @@ class WaNet(BackdoorAttack):
     """WaNet warping backdoor with the paper's noise mode (Nguyen & Tran, ICLR 2021).
 
     Paper: Nguyen, Tran, "WaNet — Imperceptible Warping-based Backdoor Attack", ICLR 2021.
-    Threat: training-data control (access ``training-data``): a share ``poison_fraction`` of
-    the training set is warped and relabelled; ``cross_ratio`` times as many other samples are
-    warped with extra random noise and keep their labels (noise mode), so that the network
-    learns this warp and not warping in general. All of them count as poisoned samples.
-    Parameters: ``poison_fraction`` (default 0.1), ``k`` (control-grid size, 4), ``s``
-    (warping strength, 0.5), ``grid_rescale`` (1), ``cross_ratio`` (2; 0 turns noise mode
-    off), ``target_class``, ``mode`` (``all_to_one`` or ``all_to_all``). The paper poisons
-    each batch on the fly; here the poisons are fixed samples of the training set. Pixels
-    move by about ``s/2`` pixels on average whatever the image size.
+    Threat: access ``training-data``: a share ``poison_fraction`` of the training set is
+    warped and relabelled; ``cross_ratio`` times as many other samples are warped with extra
+    random noise and keep their labels (noise mode), so that the network learns this warp and
+    not warping in general. All of them count as poisoned samples. The warp is applied at test
+    time.
     Reports: clean accuracy and its drop, attack success rate on warped non-target test
-    images, per-class accuracy before and after, the poison count; 95% CIs.
+    images, per-class accuracy before and after, the poison count and ``extra["cross_count"]``
+    (the noise-mode samples); 95% CIs. The trigger (``grid``) comes back with the poisoned set.
+
+    The paper poisons each batch on the fly; here the poisons are fixed samples of the
+    training set. Pixels move by about ``s/2`` pixels on average whatever the image size.
     """
 
     class Config(BackdoorConfig):
@@ -53,7 +49,10 @@ class WaNet(BackdoorAttack):
         s: float = Field(0.5, gt=0.0, le=32.0, description="Strength of the warp.")
         grid_rescale: float = Field(1.0, gt=0.0, le=2.0, description="Grid rescaling factor.")
         cross_ratio: float = Field(
-            2.0, ge=0.0, le=10.0, description="Noise-mode samples per poisoned sample."
+            2.0,
+            ge=0.0,
+            le=10.0,
+            description="Noise-mode samples per poisoned sample (0: noise mode off).",
         )
 
     config: Config
@@ -74,9 +73,9 @@ class WaNet(BackdoorAttack):
         grid = trigger["grid"].to(x.device).expand(len(x), -1, -1, -1)
         return F.grid_sample(x, grid, align_corners=True)
 
-    def trigger_image(self) -> torch.Tensor:
+    def picture(self, trigger: dict[str, torch.Tensor]) -> torch.Tensor:
         """The displacement of each pixel, scaled to [0, 1] (brighter: moved further)."""
-        grid = self._require_trigger()["grid"]
+        grid = trigger["grid"]
         shift = (grid - _identity_grid(grid.shape[1], grid.shape[2])).norm(dim=-1)
         return shift / shift.max().clamp_min(1e-12)
 
@@ -101,7 +100,8 @@ class WaNet(BackdoorAttack):
             _, h, w = train.input_shape
             jitter = torch.rand((len(cross), h, w, 2), generator=generator) * 2 - 1
             jitter = jitter / torch.tensor([w, h], dtype=torch.float32)
-            grid = (self._require_trigger()["grid"] + jitter).clamp(-1, 1)
+            assert out.trigger is not None  # made by BackdoorAttack.craft
+            grid = (out.trigger["grid"] + jitter).clamp(-1, 1)
             out.data.x[cross] = F.grid_sample(train.x[cross], grid, align_corners=True).clamp(0, 1)
         out.indices = torch.cat([out.indices, cross]).sort().values
         out.extra["cross_count"] = len(cross)

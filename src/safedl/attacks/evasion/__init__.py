@@ -1,5 +1,11 @@
 """Evasion attacks: adversarial examples at inference time."""
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig, EvasionResult
+from safedl.attacks.evasion.base import (
+    AttackRun,
+    EvasionAttack,
+    EvasionConfig,
+    EvasionResult,
+    Examples,
+)
 
-__all__ = ["EvasionAttack", "EvasionConfig", "EvasionResult"]
+__all__ = ["AttackRun", "EvasionAttack", "EvasionConfig", "EvasionResult", "Examples"]

@@ -1,22 +1,11 @@
 """APGD-CE and APGD-DLR — Auto-PGD, the budget-aware, step-size-free PGD of AutoAttack.
 
-Paper: Croce, Hein, "Reliable evaluation of adversarial robustness with an ensemble of diverse
-parameter-free attacks", ICML 2020.
-Threat: L∞ or L2 ball of radius ``eps``; white-box gradients.
-Parameters: ``eps``, ``norm``, ``steps`` (iteration budget N, default 100), ``restarts``
-(default 1; later restarts run only on examples still robust), ``rho`` (ρ, default 0.75),
-``alpha`` (α, weight of the new step against the previous move, default 0.75),
-``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
-
 The step size starts at 2ε and is halved at checkpoints ``w_j = ⌈p_j N⌉`` (p_0 = 0,
 p_1 = 0.22, p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06)) for every example whose loss rose
 in fewer than ρ of the steps since the last checkpoint, or whose step size and best loss both
 stayed unchanged since then; such an example restarts from its best point. An example is
 returned at the first iterate that fools the model (and gets no more gradients); an example
-that resists is returned at its highest-loss point over all restarts. ``apgd_ce`` maximises
-cross-entropy (targeted: minimises cross-entropy to the target); ``apgd_dlr`` maximises the
-DLR loss (see :mod:`safedl.attacks.evasion.dlr`), which needs at least 3 classes (targeted: 4).
+that resists is returned at its highest-loss point over all restarts.
 """
 
 from __future__ import annotations
@@ -27,7 +16,7 @@ import torch
 from pydantic import Field
 from torch.nn import functional as F
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
 from safedl.attacks.evasion.dlr import dlr_loss, targeted_dlr_loss
 from safedl.attacks.evasion.steps import project
 from safedl.errors import ConfigError
@@ -53,21 +42,23 @@ def _per_example(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return t.view(-1, *([1] * (like.dim() - 1)))
 
 
-class _APGD(EvasionAttack):
-    """Shared APGD loop; subclasses choose the loss."""
+class _APGD(EvasionAttack[ModelAdapter]):
+    """Shared APGD loop (see the module docstring); subclasses choose the loss."""
 
     class Config(EvasionConfig):
         """APGD parameters on top of the shared evasion ones."""
 
-        steps: int = Field(100, ge=1, le=10_000, description="Iterations per restart (N).")
+        steps: int = Field(
+            100, ge=1, le=10_000, description="Iterations per restart (the budget N)."
+        )
         restarts: int = Field(
             1, ge=1, le=100, description="Runs from new random starts on examples still robust."
         )
         rho: float = Field(
-            0.75, gt=0, le=1, description="Halve the step when the loss rose in < rho of steps."
+            0.75, gt=0, le=1, description="Halve the step when the loss rose in < ρ of steps."
         )
         alpha: float = Field(
-            0.75, gt=0, le=1, description="Weight of the new step; 1 - alpha on the last move."
+            0.75, gt=0, le=1, description="Weight α of the new step; 1 - α on the last move."
         )
 
     config: Config
@@ -86,8 +77,9 @@ class _APGD(EvasionAttack):
         x: torch.Tensor,
         y: torch.Tensor,
         target: torch.Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> torch.Tensor:
+        generator = run.generator
         self._check_classes(model.num_classes)
         out = x.clone()
         best_loss = torch.full((len(x),), -torch.inf, device=x.device)
@@ -199,7 +191,17 @@ class _APGD(EvasionAttack):
     "apgd_ce", family="evasion", access="white-box", norms=("linf", "l2"), paper=_PAPER
 )
 class APGDCE(_APGD):
-    """APGD on the cross-entropy loss (Croce & Hein, 2020)."""
+    """APGD on the cross-entropy loss (Croce & Hein, 2020).
+
+    Paper: Croce, Hein, "Reliable evaluation of adversarial robustness with an ensemble of
+    diverse parameter-free attacks", ICML 2020.
+    Threat: L∞ or L2 ball of radius ``eps``; access ``white-box`` (gradients).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
+
+    Maximises cross-entropy (targeted: minimises cross-entropy to the target). The step size
+    starts at 2ε and is halved at the paper's checkpoints when progress stalls; an example is
+    returned at the first iterate that fools the model.
+    """
 
     def _loss(
         self, logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None
@@ -213,7 +215,17 @@ class APGDCE(_APGD):
     "apgd_dlr", family="evasion", access="white-box", norms=("linf", "l2"), paper=_PAPER
 )
 class APGDDLR(_APGD):
-    """APGD on the Difference-of-Logits-Ratio loss (Croce & Hein, 2020)."""
+    """APGD on the Difference-of-Logits-Ratio loss (Croce & Hein, 2020).
+
+    Paper: Croce, Hein, "Reliable evaluation of adversarial robustness with an ensemble of
+    diverse parameter-free attacks", ICML 2020.
+    Threat: L∞ or L2 ball of radius ``eps``; access ``white-box`` (gradients).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
+
+    Maximises the DLR loss (see :mod:`safedl.attacks.evasion.dlr`), which is invariant to
+    shifts and rescaling of the logits and needs at least 3 classes (targeted: 4). The step
+    schedule is APGD-CE's.
+    """
 
     def _check_classes(self, num_classes: int) -> None:
         need = 4 if self.config.targeted else 3

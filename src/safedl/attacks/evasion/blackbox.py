@@ -1,12 +1,18 @@
 """Shared base of black-box evasion attacks: access through an Oracle only, queries counted.
 
 A black-box plugin subclasses :class:`BlackBoxAttack` and implements one method,
-:meth:`BlackBoxAttack.attack`, which receives an :class:`ExampleOracle` — never the model. The
-base builds the :class:`~safedl.models.Oracle` from the adapter with the output the plugin's
-threat grants (``oracle_output``: ``"probs"`` for score-based attacks, ``"label"`` for
-decision-based ones) and a budget of ``max_queries`` per example, spends one query per example
-on the clean input, and hands the plugin only the examples that are not yet adversarial (a
-misclassified point costs one query and stops, as in the Square Attack reference code).
+:meth:`BlackBoxAttack.attack`, which receives an :class:`ExampleOracle` — never the model —
+and may implement :meth:`~safedl.attacks.evasion.base.EvasionAttack.prepare`, which receives
+the same kind of view over the whole data set. The base asks the caller's
+:class:`~safedl.models.OracleFactory` (default: :func:`~safedl.models.local_oracles` over the
+model) for one Oracle per call, with the output the plugin's threat grants
+(:meth:`BlackBoxAttack.query_output`: ``"probs"`` for score-based attacks, ``"label"`` for
+decision-based ones) and a budget of ``max_queries`` per example shared by ``prepare`` and the
+batches. Unless ``screen_clean`` is off it spends one query per example on the clean input and
+hands the plugin only the examples that are not yet adversarial (a misclassified point costs one
+query and stops, as in the Square Attack reference code). Clean and adversarial predictions are
+measured through an uncounted label Oracle of the same factory, so a black-box attack runs with
+``model=None`` against any factory (a remote endpoint, an output defense).
 
 Every query is charged to the example it belongs to; ``result.extra["queries"]`` reports the
 mean, median, maximum and total per-example counts and the budget.
@@ -16,14 +22,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar, final
 
 import torch
 from pydantic import Field
 from torch import Tensor
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
-from safedl.models import ModelAdapter, Oracle, QueryBudgetExceeded
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
+from safedl.errors import ConfigError
+from safedl.models import ModelAdapter, Oracle, OracleFactory, QueryBudgetExceeded, local_oracles
 from safedl.models.oracle import OracleOutput
 
 #: Elements of one batch of queries built at a time by the gradient estimators (memory bound).
@@ -201,17 +208,22 @@ def query_summary(counts: Tensor, budget: int) -> dict[str, float | int]:
     }
 
 
-class BlackBoxAttack(EvasionAttack):
+class BlackBoxAttack(EvasionAttack[ExampleOracle]):
     """Base of black-box evasion attacks: the plugin sees an :class:`ExampleOracle` only."""
 
     Config: ClassVar[type[EvasionConfig]] = BlackBoxConfig
     config: BlackBoxConfig
+    accepted_access: ClassVar[tuple[str, ...]] = ("scores", "labels")
+    sealed: ClassVar[frozenset[str]] = EvasionAttack.sealed | {"perturb"}
     #: What the oracle answers: ``"probs"`` (score-based) or ``"label"`` (decision-based).
     oracle_output: ClassVar[OracleOutput] = "probs"
+    #: Spend one query per example on the clean input and attack only those not yet
+    #: adversarial. Off for attacks that learned the clean answers in ``prepare``.
+    screen_clean: ClassVar[bool] = True
 
-    def __init__(self, config: EvasionConfig, *, seed: int = 0) -> None:
-        super().__init__(config, seed=seed)
-        self._queries: list[Tensor] = []
+    def query_output(self) -> OracleOutput:
+        """What the oracle answers in this configuration (default: ``oracle_output``)."""
+        return type(self).oracle_output
 
     @abstractmethod
     def attack(
@@ -220,43 +232,78 @@ class BlackBoxAttack(EvasionAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
         """Return adversarial versions of ``x``, asking only ``oracle``.
 
         Every example of ``x`` is still classified as ``y`` (untargeted) or not yet as its
-        ``target`` and has spent one query; it may spend ``oracle.remaining()`` more.
+        ``target`` and has spent one query (with ``screen_clean``); it may spend
+        ``oracle.remaining()`` more. Randomness must come from ``run.generator``.
         """
 
-    def reset_stats(self) -> None:
-        self._queries = []
+    def _open(
+        self, model: ModelAdapter | None, oracles: OracleFactory | None, n: int, batch_size: int
+    ) -> tuple[ExampleOracle, AttackRun]:
+        factory = self._factory(model, oracles)
+        device = model.device if model is not None else torch.device("cpu")
+        budget = self.config.max_queries
+        oracle = factory(output=self.query_output(), budget=budget * n)
+        counts = torch.zeros(n, dtype=torch.long, device=device)
+        view = ExampleOracle(oracle, budget, counts, torch.arange(n, device=device))
+        run = AttackRun(
+            generator=torch.Generator(device=device).manual_seed(self.seed),
+            num_classes=oracle.num_classes,
+            device=device,
+            batch_size=batch_size,
+        )
+        return view, run
 
-    def stats(self) -> dict[str, Any]:
-        counts = torch.cat(self._queries) if self._queries else torch.zeros(0)
-        return {"queries": query_summary(counts, self.config.max_queries)}
+    def _factory(self, model: ModelAdapter | None, oracles: OracleFactory | None) -> OracleFactory:
+        if oracles is not None:
+            return oracles
+        if model is None:
+            raise ConfigError(
+                f"attack {self.plugin_name!r} needs a model or an oracle factory to query",
+                hint="pass oracles=local_oracles(model), or a factory of remote oracles",
+            )
+        return local_oracles(model)
 
+    def _close(self, access: ExampleOracle, run: AttackRun) -> None:
+        run.stats["queries"] = query_summary(access.used().cpu(), self.config.max_queries)
+
+    def _predictor(
+        self, model: ModelAdapter | None, oracles: OracleFactory | None, batch_size: int
+    ) -> Callable[[Tensor], Tensor]:
+        oracle = self._factory(model, oracles)(output="label", budget=None)
+
+        def predict(x: Tensor) -> Tensor:
+            parts = [oracle(x[i : i + batch_size]).cpu() for i in range(0, len(x), batch_size)]
+            return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)
+
+        return predict
+
+    @final
     def perturb(
         self,
-        model: ModelAdapter,
+        access: ExampleOracle,
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
-        budget = self.config.max_queries
-        oracle = Oracle(model, output=type(self).oracle_output, budget=budget * len(x))
-        counts = torch.zeros(len(x), dtype=torch.long, device=x.device)
-        view = ExampleOracle(oracle, budget, counts, torch.arange(len(x), device=x.device))
+        """The batch's view of the oracle; the clean screening; then :meth:`attack`."""
+        view = access.subset(torch.arange(run.batch.start, run.batch.stop, device=x.device))
+        if not self.screen_clean:
+            return self.attack(view, x, y, target, run)
         answers = view(x)
         labels = answers if answers.dim() == 1 else answers.argmax(1)
         view.remember(x, labels)
         done = labels != y if target is None else labels == target
         x_adv = x.clone()
         todo = (~done).nonzero().squeeze(1)
-        if len(todo) and budget > 1:
+        if len(todo) and self.config.max_queries > 1:
             tb = None if target is None else target[todo]
-            x_adv[todo] = self.attack(view.subset(todo), x[todo], y[todo], tb, generator)
-        self._queries.append(counts.cpu())
+            x_adv[todo] = self.attack(view.subset(todo), x[todo], y[todo], tb, run)
         return x_adv
 
 

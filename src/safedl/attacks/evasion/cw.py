@@ -1,23 +1,4 @@
-"""C&W L2 — the Carlini & Wagner minimum-L2 attack.
-
-Paper: Carlini, Wagner, "Towards Evaluating the Robustness of Neural Networks", IEEE S&P 2017.
-Threat: minimum-norm L2; white-box gradients; untargeted or targeted.
-Parameters: ``confidence`` (κ of the f6 margin loss, default 0), ``binary_search_steps``
-(default 9), ``initial_const`` (first trade-off constant c, default 0.01), ``steps`` (Adam
-iterations per constant, default 100), ``lr`` (Adam learning rate, default 0.05; the paper's
-0.01 assumes up to 10,000 iterations and leaves pixels at exactly 0 or 1, deep in the flat part
-of tanh, almost unmovable in 100),
-``abort_early`` (stop a constant's run when the loss stalls), ``eps`` (the L2 budget at which
-``accuracy_at_eps`` is reported; C&W itself is unbounded), ``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms (examples it
-could not fool are returned unchanged), images/s, and ``extra["accuracy_at_eps"]``.
-
-The image is written ``x' = (tanh(w) + 1) / 2`` so that it always lies in [0, 1]; Adam
-minimises ``‖x' − x‖²₂ + c · f(x')`` with
-``f = max(z_y − max_{i≠y} z_i + κ, 0)`` (untargeted) or ``max(max_{i≠t} z_i − z_t + κ, 0)``
-(targeted). A binary search over c, separately for each example, looks for the smallest c that
-succeeds, and the smallest successful perturbation seen at any iteration is kept.
-"""
+"""C&W L2 — the Carlini & Wagner minimum-L2 attack (see :class:`CarliniWagnerL2`)."""
 
 from __future__ import annotations
 
@@ -26,7 +7,7 @@ from typing import Any, Literal
 import torch
 from pydantic import Field, model_validator
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
 
@@ -40,8 +21,25 @@ _NEVER = 1e10  # the upper bound of c before any success
     norms=("l2",),
     paper="Carlini & Wagner, Towards Evaluating the Robustness of Neural Networks, IEEE S&P 2017",
 )
-class CarliniWagnerL2(EvasionAttack):
-    """Carlini & Wagner's L2 attack: Adam in tanh space and a binary search over c (2017)."""
+class CarliniWagnerL2(EvasionAttack[ModelAdapter]):
+    """Carlini & Wagner's L2 attack: Adam in tanh space and a binary search over c (2017).
+
+    Paper: Carlini, Wagner, "Towards Evaluating the Robustness of Neural Networks",
+    IEEE S&P 2017.
+    Threat: minimum-norm L2 (unbounded; ``eps`` is only where ``accuracy_at_eps`` is read);
+    access ``white-box`` (gradients); untargeted or targeted.
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms (examples
+    it could not fool are returned unchanged), images/s, ``extra["accuracy_at_eps"]`` and
+    ``extra["median_const"]`` (the median final constant c of the fooled examples).
+
+    The image is written ``x' = (tanh(w) + 1) / 2`` so that it always lies in [0, 1]; Adam
+    minimises ``‖x' − x‖²₂ + c · f(x')`` with ``f = max(z_y − max_{i≠y} z_i + κ, 0)``
+    (untargeted) or ``max(max_{i≠t} z_i − z_t + κ, 0)`` (targeted). A binary search over c,
+    separately for each example, looks for the smallest c that succeeds, and the smallest
+    successful perturbation seen at any iteration is kept. The default learning rate is 0.05:
+    the paper's 0.01 assumes up to 10,000 iterations and leaves pixels at exactly 0 or 1,
+    deep in the flat part of tanh, almost unmovable in 100.
+    """
 
     minimum_norm = True
 
@@ -56,7 +54,9 @@ class CarliniWagnerL2(EvasionAttack):
         )
         initial_const: float = Field(1e-2, gt=0, description="First trade-off constant c.")
         steps: int = Field(100, ge=1, le=100_000, description="Adam iterations per constant.")
-        lr: float = Field(0.05, gt=0, description="Adam learning rate (in tanh space).")
+        lr: float = Field(
+            0.05, gt=0, description="Adam learning rate (in tanh space; the paper: 0.01)."
+        )
         abort_early: bool = Field(True, description="End a constant's run when the loss stalls.")
 
         @model_validator(mode="after")
@@ -70,18 +70,11 @@ class CarliniWagnerL2(EvasionAttack):
 
     config: Config
 
-    def __init__(self, config: EvasionConfig, *, seed: int = 0) -> None:
-        super().__init__(config, seed=seed)
-        self._consts: list[torch.Tensor] = []
-
-    def reset_stats(self) -> None:
-        self._consts = []
-
-    def stats(self) -> dict[str, Any]:
+    def report(self, run: AttackRun) -> dict[str, Any]:
         """The median final constant c of the examples that were fooled."""
-        if not self._consts:
+        consts = run.gathered("const")
+        if not len(consts):
             return {}
-        consts = torch.cat(self._consts)
         consts = consts[consts < _NEVER]
         return {"median_const": float(consts.median().item()) if len(consts) else None}
 
@@ -91,7 +84,7 @@ class CarliniWagnerL2(EvasionAttack):
         x: torch.Tensor,
         y: torch.Tensor,
         target: torch.Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> torch.Tensor:
         cfg = self.config
         n, kappa = len(x), cfg.confidence
@@ -136,5 +129,5 @@ class CarliniWagnerL2(EvasionAttack):
             hi = torch.where(succeeded, torch.minimum(hi, c), hi)
             lo = torch.where(succeeded, lo, torch.maximum(lo, c))
             c = torch.where(hi < _NEVER / 10, (lo + hi) / 2, c * 10)
-        self._consts.append(torch.where(best_l2 < torch.inf, hi, _NEVER).cpu())
+        run.gather("const", torch.where(best_l2 < torch.inf, hi, _NEVER))
         return best

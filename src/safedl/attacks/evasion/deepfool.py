@@ -1,21 +1,4 @@
-"""DeepFool — a minimal-perturbation attack that linearises the classifier at each step.
-
-Paper: Moosavi-Dezfooli, Fawzi, Frossard, "DeepFool: a simple and accurate method to fool deep
-neural networks", CVPR 2016.
-Threat: minimum-norm, L2 (or L∞, the paper's ℓ_p variant with p = ∞); white-box gradients;
-untargeted only.
-Parameters: ``norm``, ``steps`` (iterations, default 50), ``candidates`` (how many of the
-classes with the highest clean logits are considered, the true class included; default 10),
-``overshoot`` (the total perturbation is scaled by 1 + overshoot, default 0.02), ``eps`` (the
-budget at which ``accuracy_at_eps`` is reported; DeepFool itself is unbounded).
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms (of the examples
-it fooled; examples it could not fool, or that were misclassified already, are returned
-unchanged), images/s, and ``extra["accuracy_at_eps"]``.
-
-Each iteration takes one forward pass over the examples not yet fooled and one backward pass
-per candidate class (for the whole batch, sharing the forward graph), finds for every example
-the class boundary closest under the linear approximation, and steps onto it.
-"""
+"""DeepFool — a minimal-perturbation attack that linearises the classifier at each step."""
 
 from __future__ import annotations
 
@@ -24,7 +7,7 @@ from typing import Literal
 import torch
 from pydantic import Field, model_validator
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
 
@@ -43,18 +26,37 @@ def _view(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     paper="Moosavi-Dezfooli et al., DeepFool: a simple and accurate method to fool deep "
     "neural networks, CVPR 2016",
 )
-class DeepFool(EvasionAttack):
-    """DeepFool: iterate towards the nearest linearised class boundary (Moosavi-Dezfooli, 2016)."""
+class DeepFool(EvasionAttack[ModelAdapter]):
+    """DeepFool: iterate towards the nearest linearised class boundary (Moosavi-Dezfooli, 2016).
+
+    Paper: Moosavi-Dezfooli, Fawzi, Frossard, "DeepFool: a simple and accurate method to fool
+    deep neural networks", CVPR 2016.
+    Threat: minimum-norm, L2 (or L∞, the paper's ℓ_p variant with p = ∞; ``eps`` is only where
+    ``accuracy_at_eps`` is read); access ``white-box`` (gradients); untargeted only.
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms (of the
+    examples it fooled; examples it could not fool, or that were misclassified already, are
+    returned unchanged), images/s, and ``extra["accuracy_at_eps"]``.
+
+    Each iteration takes one forward pass over the examples not yet fooled and one backward
+    pass per candidate class (for the whole batch, sharing the forward graph), finds for every
+    example the class boundary closest under the linear approximation, and steps onto it.
+    """
 
     minimum_norm = True
 
     class Config(EvasionConfig):
         """DeepFool parameters on top of the shared evasion ones."""
 
+        eps: float = Field(
+            0.1, gt=0, description="Budget at which accuracy_at_eps is reported (unbounded)."
+        )
         norm: Literal["linf", "l2"] = Field("l2", description="Norm minimised: l2 or linf.")
         steps: int = Field(50, ge=1, le=10_000, description="Maximum iterations.")
         candidates: int = Field(
-            10, ge=2, le=1000, description="Classes with the highest clean logits considered."
+            10,
+            ge=2,
+            le=1000,
+            description="Classes with the highest clean logits considered (the true one too).",
         )
         overshoot: float = Field(
             0.02, ge=0, le=10, description="Scale the total perturbation by 1 + overshoot."
@@ -77,7 +79,7 @@ class DeepFool(EvasionAttack):
         x: torch.Tensor,
         y: torch.Tensor,
         target: torch.Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> torch.Tensor:
         cfg = self.config
         out = x.clone()

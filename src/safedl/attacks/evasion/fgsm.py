@@ -1,17 +1,11 @@
-"""FGSM — Fast Gradient Sign Method.
-
-Paper: Goodfellow, Shlens, Szegedy, "Explaining and Harnessing Adversarial Examples", ICLR 2015.
-Threat: L∞ (sign step) or L2 (normalised-gradient step, "FGM"); white-box gradients.
-Parameters: ``eps`` budget, ``norm``, ``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
-"""
+"""FGSM — Fast Gradient Sign Method (see :class:`FGSM`)."""
 
 from __future__ import annotations
 
 import torch
 from torch.nn import functional as F
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
 from safedl.attacks.evasion.steps import gradient, project, step
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
@@ -24,8 +18,15 @@ from safedl.registry import ATTACKS
     norms=("linf", "l2"),
     paper="Goodfellow et al., Explaining and Harnessing Adversarial Examples, ICLR 2015",
 )
-class FGSM(EvasionAttack):
-    """Fast Gradient Sign Method: one gradient step of size ε (Goodfellow et al., 2015)."""
+class FGSM(EvasionAttack[ModelAdapter]):
+    """Fast Gradient Sign Method: one gradient step of size ε (Goodfellow et al., 2015).
+
+    Paper: Goodfellow, Shlens, Szegedy, "Explaining and Harnessing Adversarial Examples",
+    ICLR 2015.
+    Threat: L∞ ball (sign step) or L2 ball (normalised-gradient step, "FGM") of radius
+    ``eps``; access ``white-box`` (gradients).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
+    """
 
     class Config(EvasionConfig):
         """FGSM takes only the shared evasion parameters."""
@@ -36,7 +37,7 @@ class FGSM(EvasionAttack):
         x: torch.Tensor,
         y: torch.Tensor,
         target: torch.Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> torch.Tensor:
         cfg = self.config
 

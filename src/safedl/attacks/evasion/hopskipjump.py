@@ -1,25 +1,4 @@
-"""HopSkipJump — decision-based minimum-norm attack (labels only).
-
-Paper: Chen, Jordan, Wainwright, "HopSkipJumpAttack: A Query-Efficient Decision-Based Attack",
-IEEE S&P 2020.
-Threat: L2 or L∞; black-box, predicted labels only (through an Oracle). A minimum-norm attack:
-it returns the closest adversarial point it found, so the bounds check covers [0, 1] only and
-``extra["accuracy_at_eps"]`` reports the accuracy within ``eps``.
-Parameters: ``eps`` (where ``accuracy_at_eps`` is read), ``norm``, ``max_queries`` (per
-example, default 1000), ``init_evals`` (gradient-estimate queries at the first iteration, grown
-by √t, default 100), ``max_evals`` (cap, default 10 000), ``gamma`` (binary-search precision
-θ = γ/d^1.5 (L2) or γ/d² (L∞), default 1), ``init_trials`` (random-noise draws to find a
-starting point, default 50), ``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
-``extra["accuracy_at_eps"]`` and ``extra["queries"]`` (per-example mean, median, max, total).
-
-Start: uniform noise that is adversarial (untargeted) or a batch image the oracle already
-labelled as the target (targeted; noise draws otherwise), blended towards the input by binary
-search. Each iteration: Monte-Carlo estimate of the boundary normal from ``evals`` labels
-(baseline-subtracted), a geometric step-size search (ε_t = dist/√t, halved until adversarial)
-and a binary search back to the boundary. All examples of a batch run in lockstep; an example
-stops when its budget cannot pay for another iteration.
-"""
+"""HopSkipJump — decision-based minimum-norm attack (labels only)."""
 
 from __future__ import annotations
 
@@ -29,6 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from safedl.attacks.evasion.base import AttackRun
 from safedl.attacks.evasion.blackbox import (
     CHUNK_ELEMENTS,
     BlackBoxAttack,
@@ -67,7 +47,25 @@ class _Decision:
     "IEEE S&P 2020",
 )
 class HopSkipJump(BlackBoxAttack):
-    """HopSkipJump: boundary search with estimated gradient directions, labels only (Chen 2020)."""
+    """HopSkipJump: boundary search with estimated gradient directions, labels only (Chen 2020).
+
+    Paper: Chen, Jordan, Wainwright, "HopSkipJumpAttack: A Query-Efficient Decision-Based
+    Attack", IEEE S&P 2020.
+    Threat: minimum-norm L2 or L∞ (``eps`` is where ``accuracy_at_eps`` is read); access
+    ``labels`` (predicted labels only, through an Oracle).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
+    ``extra["accuracy_at_eps"]`` and ``extra["queries"]`` (per-example mean, median, max,
+    total, and the budget).
+
+    Start: uniform noise that is adversarial (untargeted) or a batch image the oracle already
+    labelled as the target (targeted; noise draws otherwise), blended towards the input by
+    binary search. Each iteration: Monte-Carlo estimate of the boundary normal from ``evals``
+    labels (baseline-subtracted; ``init_evals`` at the first iteration, grown by √t up to
+    ``max_evals``), a geometric step-size search (ε_t = dist/√t, halved until adversarial) and
+    a binary search back to the boundary with precision θ = γ/d^1.5 (L2) or γ/d² (L∞). All
+    examples of a batch run in lockstep; an example stops when its budget cannot pay for
+    another iteration.
+    """
 
     oracle_output = "label"
     minimum_norm = True
@@ -75,10 +73,16 @@ class HopSkipJump(BlackBoxAttack):
     class Config(BlackBoxConfig):
         """HopSkipJump parameters on top of the shared black-box ones."""
 
-        init_evals: int = Field(100, ge=1, le=100_000, description="Estimate size at t = 1.")
-        max_evals: int = Field(10_000, ge=1, le=1_000_000, description="Cap on estimate size.")
-        gamma: float = Field(1.0, gt=0, description="Binary-search precision factor.")
-        init_trials: int = Field(50, ge=1, le=10_000, description="Random starts to try.")
+        init_evals: int = Field(
+            100, ge=1, le=100_000, description="Gradient-estimate queries at t = 1 (× √t later)."
+        )
+        max_evals: int = Field(
+            10_000, ge=1, le=1_000_000, description="Cap on queries per gradient estimate."
+        )
+        gamma: float = Field(1.0, gt=0, description="Binary-search precision factor γ.")
+        init_trials: int = Field(
+            50, ge=1, le=10_000, description="Random-noise draws to find a start."
+        )
 
     config: Config
 
@@ -88,9 +92,10 @@ class HopSkipJump(BlackBoxAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
         cfg = self.config
+        generator = run.generator
         d = x[0].numel()
         l2 = cfg.norm == "l2"
         theta = cfg.gamma / (d * math.sqrt(d)) if l2 else cfg.gamma / d**2

@@ -1,19 +1,4 @@
-"""NES — projected gradient descent on gradients estimated by natural evolution strategies.
-
-Paper: Ilyas, Engstrom, Athalye, Lin, "Black-box Adversarial Attacks with Limited Queries and
-Information", ICML 2018.
-Threat: L∞ (sign steps, as in the paper) or L2 (normalised steps) ball of radius ``eps``;
-black-box, probabilities only (through an Oracle).
-Parameters: ``eps``, ``norm``, ``max_queries`` (per example, default 1000), ``samples`` (queries
-per gradient estimate: ``samples / 2`` antithetic Gaussian pairs, default 50), ``sigma`` (search
-variance, default 0.001), ``step_size`` (default 2.5·ε / iterations, iterations being
-``(max_queries - 1) // (samples + 1)``), ``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
-``extra["queries"]`` (mean, median, max, total per example, and the budget).
-
-Each iteration costs ``samples`` queries for the estimate and one at the new point, which stops
-the example once it is adversarial. Loss: margin (untargeted), cross-entropy (targeted).
-"""
+"""NES — projected gradient descent on gradients estimated by natural evolution strategies."""
 
 from __future__ import annotations
 
@@ -21,6 +6,7 @@ import torch
 from pydantic import Field, model_validator
 from torch import Tensor
 
+from safedl.attacks.evasion.base import AttackRun
 from safedl.attacks.evasion.blackbox import (
     BlackBoxAttack,
     BlackBoxConfig,
@@ -42,7 +28,19 @@ from safedl.registry import ATTACKS
     "ICML 2018",
 )
 class NES(BlackBoxAttack):
-    """NES gradient estimates with antithetic Gaussian sampling, PGD steps (Ilyas et al. 2018)."""
+    """NES gradient estimates with antithetic Gaussian sampling, PGD steps (Ilyas et al. 2018).
+
+    Paper: Ilyas, Engstrom, Athalye, Lin, "Black-box Adversarial Attacks with Limited Queries
+    and Information", ICML 2018.
+    Threat: L∞ (sign steps, as in the paper) or L2 (normalised steps) ball of radius ``eps``;
+    access ``scores`` (probabilities, through an Oracle only).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
+    and ``extra["queries"]`` (mean, median, max, total per example, and the budget).
+
+    Each iteration costs ``samples`` queries for the estimate and one at the new point, which
+    stops the example once it is adversarial; there are ``(max_queries - 1) // (samples + 1)``
+    iterations. Loss: margin (untargeted), cross-entropy (targeted).
+    """
 
     class Config(BlackBoxConfig):
         """NES parameters on top of the shared black-box ones."""
@@ -68,9 +66,10 @@ class NES(BlackBoxAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
         cfg = self.config
+        generator = run.generator
         labels = y if target is None else target
         per_iter = cfg.samples + 1
         iterations = (cfg.max_queries - 1) // per_iter

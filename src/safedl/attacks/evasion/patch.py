@@ -1,32 +1,16 @@
-"""Universal adversarial patch — one square patch that fools the model wherever it is pasted.
-
-Paper: Brown, Mané, Roy, Abadi, Gilmer, "Adversarial Patch", 2017 (arXiv:1712.09665).
-Threat: physical-world patch (a sticker on a traffic sign): an L0 budget — only the pixels of
-one square of side ``size`` × the image side may change, to any value in [0, 1]; white-box
-gradients while the patch is trained. ``eps`` and ``norm`` are not used: the bounds check
-(:meth:`UniversalPatch.violation`) verifies that the changed pixels fit in one patch-sized square
-and that values stay in [0, 1].
-Parameters: ``size`` (fraction of the shorter image side, the size budget, default 0.25),
-``placement`` (``random``: anywhere, a new place per image and per training step — expectation
-over transformations; ``fixed``: at column ``x``, row ``y``), ``steps`` (Adam steps, default
-200), ``lr`` (default 0.05), ``batch_size`` (images per step, default 128), ``scale_min``
-(smallest random rescaling of the patch during training, default 1 = none),
-``targeted`` with a fixed ``target_class`` (one patch, one target).
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
-``extra["patch"]`` (side in pixels, area fraction, placement, final training loss). The trained
-patch is kept in :attr:`UniversalPatch.patch` (``[C, s, s]``); nothing is written to disk.
-"""
+"""Universal adversarial patch — one square patch that fools the model wherever it is pasted."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 from pydantic import Field, model_validator
 from torch import Tensor
 from torch.nn import functional as F
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
+from safedl.data import TensorData
 from safedl.errors import ConfigError
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
@@ -56,20 +40,47 @@ def paste(patch: Tensor, images: Tensor, corners: Tensor) -> Tensor:
     norms=("l0",),
     paper="Brown et al., Adversarial Patch, arXiv:1712.09665, 2017",
 )
-class UniversalPatch(EvasionAttack):
-    """Universal adversarial patch trained with random placement (Brown et al. 2017)."""
+class UniversalPatch(EvasionAttack[ModelAdapter]):
+    """Universal adversarial patch trained with random placement (Brown et al. 2017).
+
+    Paper: Brown, Mané, Roy, Abadi, Gilmer, "Adversarial Patch", 2017 (arXiv:1712.09665).
+    Threat: physical-world patch (a sticker on a traffic sign): an L0 budget — only the pixels
+    of one square of side ``size`` × the shorter image side may change, to any value in
+    [0, 1]; access ``white-box`` (gradients) while the patch is trained. ``eps`` and ``norm``
+    are not used: the bounds check (:meth:`violation`) verifies that the changed pixels fit in
+    one patch-sized square and that values stay in [0, 1].
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
+    ``extra["patch"]`` (side in pixels, area fraction, placement, final training loss), and the
+    trained patch itself as ``result.tensors["patch"]`` (``[C, s, s]``; nothing is written to
+    disk).
+
+    One patch is trained on the whole data set (in :meth:`prepare`) with Adam, pasted at a new
+    random place per image and per step (``placement: random``, expectation over
+    transformations) or at column ``x``, row ``y`` (``placement: fixed``), optionally rescaled
+    at random (``scale_min``); then every batch gets it, at a random or the fixed place. A
+    targeted patch has one target: ``target_class``.
+    """
 
     class Config(EvasionConfig):
         """Patch parameters; ``eps`` and ``norm`` are unused (the budget is ``size``)."""
 
+        eps: float = Field(0.1, gt=0, description="Unused: the budget is size (L0).")
+        norm: Literal["linf", "l2"] = Field("linf", description="Unused: the budget is size.")
         size: float = Field(0.25, gt=0, le=1, description="Patch side / shorter image side.")
-        placement: Literal["random", "fixed"] = Field("random", description="Where it goes.")
+        placement: Literal["random", "fixed"] = Field(
+            "random", description="random: a new place per image and step; fixed: at x, y."
+        )
         x: int = Field(0, ge=0, description="Column of the top-left corner (placement: fixed).")
         y: int = Field(0, ge=0, description="Row of the top-left corner (placement: fixed).")
         steps: int = Field(200, ge=1, le=100_000, description="Adam steps.")
         lr: float = Field(0.05, gt=0, description="Adam learning rate.")
         batch_size: int = Field(128, ge=1, description="Images per training step.")
-        scale_min: float = Field(1.0, gt=0, le=1, description="Smallest random patch scale.")
+        scale_min: float = Field(
+            1.0,
+            gt=0,
+            le=1,
+            description="Smallest random rescaling of the patch in training (1: none).",
+        )
 
         @model_validator(mode="after")
         def _one_target(self) -> UniversalPatch.Config:
@@ -81,39 +92,26 @@ class UniversalPatch(EvasionAttack):
 
     config: Config
 
-    def __init__(self, config: EvasionConfig, *, seed: int = 0) -> None:
-        super().__init__(config, seed=seed)
-        self.patch: Tensor | None = None
-        self._loss = float("nan")
-        self._area = 1
-
     def side(self, h: int, w: int) -> int:
         """Patch side in pixels for ``h x w`` images."""
         return max(1, int(self.config.size * min(h, w)))
 
-    def stats(self) -> dict[str, Any]:
-        if self.patch is None:
-            return {}
-        s = self.patch.shape[-1]
-        return {
-            "patch": {
-                "side": s,
-                "area_fraction": s * s / self._area,
-                "placement": self.config.placement,
-                "final_loss": self._loss,
-            }
+    def prepare(self, access: ModelAdapter, data: TensorData, run: AttackRun) -> Tensor:
+        """Train one patch on all of ``data``; it is ``run.prepared`` and ``tensors["patch"]``."""
+        target = None
+        if self.config.targeted:
+            target = self._targets(data.y, run.num_classes, run.generator)
+        patch, loss = self._train(access, data.x, data.y if target is None else target, run)
+        _, _, h, w = data.x.shape
+        s = patch.shape[-1]
+        run.stats["patch"] = {
+            "side": s,
+            "area_fraction": s * s / (h * w),
+            "placement": self.config.placement,
+            "final_loss": loss,
         }
-
-    def generate(
-        self, model: ModelAdapter, x: Tensor, y: Tensor, batch_size: int = 256
-    ) -> tuple[Tensor, Tensor | None]:
-        """Train one patch on all of ``x``, then paste it on every image."""
-        gen = torch.Generator(device=model.device).manual_seed(self.seed)
-        target = self._targets(y, model.num_classes, gen) if self.config.targeted else None
-        with model.attack_mode():
-            self._train(model, x, y if target is None else target, gen)
-        outs = [self._apply(x[i : i + batch_size], gen).cpu() for i in range(0, len(x), batch_size)]
-        return (torch.cat(outs) if outs else x.clone()), target
+        run.tensors["patch"] = patch.cpu()
+        return patch
 
     def perturb(
         self,
@@ -121,11 +119,13 @@ class UniversalPatch(EvasionAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
-        """One batch on its own: train the patch on it, then paste it."""
-        self._train(model, x, y if target is None else target, generator)
-        return self._apply(x, generator)
+        """Paste the patch trained in :meth:`prepare` on the batch."""
+        patch: Tensor = run.prepared.to(x.device)
+        _, _, h, w = x.shape
+        corners = self._corners(len(x), h, w, patch.shape[-1], run.generator).to(x.device)
+        return paste(patch, x, corners)
 
     def _corners(self, n: int, h: int, w: int, s: int, gen: torch.Generator) -> Tensor:
         cfg = self.config
@@ -140,11 +140,13 @@ class UniversalPatch(EvasionAttack):
         c = torch.randint(0, w - s + 1, (n,), generator=gen, device=gen.device)
         return torch.stack([r, c], 1)
 
-    def _train(self, model: ModelAdapter, x: Tensor, labels: Tensor, gen: torch.Generator) -> None:
-        cfg, device = self.config, model.device
+    def _train(
+        self, model: ModelAdapter, x: Tensor, labels: Tensor, run: AttackRun
+    ) -> tuple[Tensor, float]:
+        """The trained patch ``[C, s, s]`` and its final cross-entropy."""
+        cfg, device, gen = self.config, model.device, run.generator
         _, c, h, w = x.shape
         s = self.side(h, w)
-        self._area = h * w
         self._corners(1, h, w, s, gen)  # fail early on a fixed placement that does not fit
         patch = torch.rand((c, s, s), generator=gen, device=device).requires_grad_(True)
         opt = torch.optim.Adam([patch], lr=cfg.lr)
@@ -167,15 +169,7 @@ class UniversalPatch(EvasionAttack):
             with torch.no_grad():
                 patch.clamp_(0.0, 1.0)
             last = loss.detach()
-        self._loss = float(-sign * last)  # the cross-entropy (to the true or target class)
-        self.patch = patch.detach()
-
-    def _apply(self, x: Tensor, gen: torch.Generator) -> Tensor:
-        assert self.patch is not None
-        patch = self.patch.to(x.device)
-        _, _, h, w = x.shape
-        corners = self._corners(len(x), h, w, patch.shape[-1], gen).to(x.device)
-        return paste(patch, x, corners)
+        return patch.detach(), float(-sign * last)  # the cross-entropy (true or target class)
 
     def violation(self, x: Tensor, x_adv: Tensor) -> Tensor:
         """Per-example violation of the L0 patch budget and of [0, 1] (0 when inside).

@@ -1,22 +1,4 @@
-"""PGD — Projected Gradient Descent.
-
-Paper: Madry, Makelov, Schmidt, Tsipras, Vladu, "Towards Deep Learning Models Resistant to
-Adversarial Attacks", ICLR 2018.
-Threat: L∞ or L2 ball of radius ``eps``; white-box gradients.
-Parameters: ``eps``, ``norm``, ``steps``, ``step_size`` (default 2.5·ε/steps, as in the paper),
-``random_start``, ``restarts`` (the strongest restart per example is kept), ``early_stop``
-(freeze an example at the first point that fools the model and spend no more gradients on it),
-``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
-
-With ``early_stop`` (the default) an example counts as broken as soon as any iterate of any
-restart is misclassified (untargeted) or classified as the target (targeted); it is returned at
-that iterate and dropped from the batch, so the forward/backward cost shrinks as examples break
-and the loop ends when none are left. Later restarts run only on examples still robust. Robust
-accuracy with early stop is therefore never higher than without (same seed, same random starts).
-With ``early_stop: false`` every step runs on every example and the final iterate of the best
-restart is returned — use it to *generate* examples at a fixed number of steps.
-"""
+"""PGD — Projected Gradient Descent (see :class:`PGD`)."""
 
 from __future__ import annotations
 
@@ -24,7 +6,7 @@ import torch
 from pydantic import Field
 from torch.nn import functional as F
 
-from safedl.attacks.evasion.base import EvasionAttack, EvasionConfig
+from safedl.attacks.evasion.base import AttackRun, EvasionAttack, EvasionConfig
 from safedl.attacks.evasion.steps import gradient, project, random_start, step
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
@@ -37,15 +19,30 @@ from safedl.registry import ATTACKS
     norms=("linf", "l2"),
     paper="Madry et al., Towards Deep Learning Models Resistant to Adversarial Attacks, ICLR 2018",
 )
-class PGD(EvasionAttack):
-    """Projected Gradient Descent with random start and restarts (Madry et al., 2018)."""
+class PGD(EvasionAttack[ModelAdapter]):
+    """Projected Gradient Descent with random start and restarts (Madry et al., 2018).
+
+    Paper: Madry, Makelov, Schmidt, Tsipras, Vladu, "Towards Deep Learning Models Resistant to
+    Adversarial Attacks", ICLR 2018.
+    Threat: L∞ or L2 ball of radius ``eps``; access ``white-box`` (gradients).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s.
+
+    With ``early_stop`` (the default) an example counts as broken as soon as any iterate of
+    any restart is misclassified (untargeted) or classified as the target (targeted); it is
+    returned at that iterate and dropped from the batch, so the forward/backward cost shrinks
+    as examples break and the loop ends when none are left. Later restarts run only on
+    examples still robust. Robust accuracy with early stop is therefore never higher than
+    without (same seed, same random starts). With ``early_stop: false`` every step runs on
+    every example and the final iterate of the best restart is returned — use it to
+    *generate* examples at a fixed number of steps. The strongest restart per example is kept.
+    """
 
     class Config(EvasionConfig):
         """PGD parameters on top of the shared evasion ones."""
 
         steps: int = Field(20, ge=1, le=10_000, description="Gradient steps per restart.")
         step_size: float | None = Field(
-            None, gt=0, description="Step size; default 2.5 * eps / steps."
+            None, gt=0, description="Step size; default 2.5 * eps / steps (as in the paper)."
         )
         random_start: bool = Field(True, description="Start from a random point of the ball.")
         restarts: int = Field(1, ge=1, le=100, description="Independent runs; the best is kept.")
@@ -66,8 +63,9 @@ class PGD(EvasionAttack):
         x: torch.Tensor,
         y: torch.Tensor,
         target: torch.Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> torch.Tensor:
+        generator = run.generator
         if self.config.early_stop:
             return self._perturb_early_stop(model, x, y, target, generator)
         cfg = self.config

@@ -1,21 +1,4 @@
-"""SPSA — Adam on simultaneous-perturbation gradient estimates, projected onto the L∞ ball.
-
-Paper: Uesato, O'Donoghue, van den Oord, Kohli, "Adversarial Risk and the Dangers of Evaluating
-Against Weak Attacks", ICML 2018.
-Threat: L∞ ball of radius ``eps`` (the norm the paper defines; ``norm: l2`` is rejected);
-black-box, probabilities only (through an Oracle).
-Parameters: ``eps``, ``max_queries`` (per example, default 1000), ``samples`` (queries per
-gradient estimate: ``samples / 2`` antithetic Rademacher pairs, default 32), ``delta``
-(perturbation size, default 0.01), ``lr`` (Adam learning rate; default ε/4 — the paper's 0.01
-suits ε of a few /255 and thousands of iterations; with 1000 queries ε/4 broke more points with
-fewer queries than ε/10 on the digits model), ``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
-``extra["queries"]`` (mean, median, max, total per example, and the budget).
-
-Each iteration costs ``samples`` queries for the estimate and one at the new point, which stops
-the example once it is adversarial. Loss: margin (untargeted, as in the paper), cross-entropy
-(targeted).
-"""
+"""SPSA — Adam on simultaneous-perturbation gradient estimates, projected onto the L∞ ball."""
 
 from __future__ import annotations
 
@@ -23,6 +6,7 @@ import torch
 from pydantic import Field, model_validator
 from torch import Tensor
 
+from safedl.attacks.evasion.base import AttackRun
 from safedl.attacks.evasion.blackbox import (
     BlackBoxAttack,
     BlackBoxConfig,
@@ -46,7 +30,21 @@ BETA1, BETA2, ADAM_EPS = 0.9, 0.999, 1e-8
     "ICML 2018",
 )
 class SPSA(BlackBoxAttack):
-    """SPSA gradient estimates (Rademacher directions) driving Adam (Uesato et al. 2018)."""
+    """SPSA gradient estimates (Rademacher directions) driving Adam (Uesato et al. 2018).
+
+    Paper: Uesato, O'Donoghue, van den Oord, Kohli, "Adversarial Risk and the Dangers of
+    Evaluating Against Weak Attacks", ICML 2018.
+    Threat: L∞ ball of radius ``eps`` (the norm the paper defines; ``norm: l2`` is rejected);
+    access ``scores`` (probabilities, through an Oracle only).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
+    and ``extra["queries"]`` (mean, median, max, total per example, and the budget).
+
+    Each iteration costs ``samples`` queries for the estimate and one at the new point, which
+    stops the example once it is adversarial. Loss: margin (untargeted, as in the paper),
+    cross-entropy (targeted). The default learning rate is ε/4: the paper's 0.01 suits ε of a
+    few /255 and thousands of iterations; with 1000 queries ε/4 broke more points with fewer
+    queries than ε/10 on the digits model.
+    """
 
     class Config(BlackBoxConfig):
         """SPSA parameters on top of the shared black-box ones."""
@@ -75,9 +73,10 @@ class SPSA(BlackBoxAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
         cfg = self.config
+        generator = run.generator
         labels = y if target is None else target
         per_iter = cfg.samples + 1
         lr = cfg.lr if cfg.lr is not None else cfg.eps / 4

@@ -1,21 +1,4 @@
-"""Square Attack — score-based random search with square-shaped updates.
-
-Paper: Andriushchenko, Croce, Flammarion, Hein, "Square Attack: a query-efficient black-box
-adversarial attack via random search", ECCV 2020.
-Threat: L∞ or L2 ball of radius ``eps``; black-box, probabilities only (through an Oracle).
-Parameters: ``eps``, ``norm``, ``max_queries`` (per example, default 1000), ``p_init`` (initial
-fraction of pixels a square covers; halved at iterations 10, 50, 200, 500, 1000, 2000, 4000,
-6000 and 8000 of a 10 000-query run, rescaled to ``max_queries`` as in the reference code),
-``targeted`` / ``target_class``.
-Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s, and
-``extra["queries"]`` (mean, median, max, total per example, and the budget).
-
-L∞: vertical-stripe initialisation (±ε per column and channel), then each step sets one random
-square (one per example) to ±ε per channel; a proposal is kept when it lowers the loss.
-L2: a grid of signed "pseudo-Gaussian" bumps scaled to ε, then each step moves mass from a
-second random window into a new bump in the first, re-projected onto the ε-sphere, as in the
-reference. Loss: margin (untargeted), cross-entropy (targeted). Examples stop once adversarial.
-"""
+"""Square Attack — score-based random search with square-shaped updates."""
 
 from __future__ import annotations
 
@@ -25,6 +8,7 @@ import torch
 from pydantic import Field
 from torch import Tensor
 
+from safedl.attacks.evasion.base import AttackRun
 from safedl.attacks.evasion.blackbox import BlackBoxAttack, BlackBoxConfig, ExampleOracle, objective
 from safedl.registry import ATTACKS
 
@@ -94,7 +78,24 @@ def _l2(t: Tensor, dims: tuple[int, ...] = (1, 2, 3)) -> Tensor:
     "via random search, ECCV 2020",
 )
 class SquareAttack(BlackBoxAttack):
-    """Square Attack: random search over square updates, scores only (Andriushchenko 2020)."""
+    """Square Attack: random search over square updates, scores only (Andriushchenko 2020).
+
+    Paper: Andriushchenko, Croce, Flammarion, Hein, "Square Attack: a query-efficient black-box
+    adversarial attack via random search", ECCV 2020.
+    Threat: L∞ or L2 ball of radius ``eps``; access ``scores`` (probabilities, through an
+    Oracle only).
+    Reports: clean and robust accuracy, success rate (95% CIs), perturbation norms, images/s,
+    and ``extra["queries"]`` (mean, median, max, total per example, and the budget).
+
+    L∞: vertical-stripe initialisation (±ε per column and channel), then each step sets one
+    random square (one per example) to ±ε per channel; a proposal is kept when it lowers the
+    loss. L2: a grid of signed "pseudo-Gaussian" bumps scaled to ε, then each step moves mass
+    from a second random window into a new bump in the first, re-projected onto the ε-sphere,
+    as in the reference. The square size ``p_init`` is halved at iterations 10, 50, 200, 500,
+    1000, 2000, 4000, 6000 and 8000 of a 10 000-query run, rescaled to ``max_queries`` as in
+    the reference code. Loss: margin (untargeted), cross-entropy (targeted). Examples stop
+    once adversarial.
+    """
 
     class Config(BlackBoxConfig):
         """Square Attack parameters on top of the shared black-box ones."""
@@ -115,9 +116,10 @@ class SquareAttack(BlackBoxAttack):
         x: Tensor,
         y: Tensor,
         target: Tensor | None,
-        generator: torch.Generator,
+        run: AttackRun,
     ) -> Tensor:
         cfg = self.config
+        generator = run.generator
         labels = y if target is None else target
         targeted = target is not None
         x_best = self._init(x, generator)

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from pydantic import AliasChoices, Field
 
+from safedl.attacks.docs import complete_docstring
 from safedl.data import TensorData
 from safedl.errors import ConfigError, PluginError
 from safedl.models import ModelAdapter
@@ -133,12 +134,16 @@ class PoisoningAttack(ABC):
     needs_clean_model: ClassVar[bool] = False
     #: The attack aims at test images (the poisoned set then depends on the test split).
     uses_test: ClassVar[bool] = False
+    #: The access levels a plugin of this base may declare (checked by the registry).
+    accepted_access: ClassVar[tuple[str, ...]] = ("training-data",)
 
     def __init__(self, config: PoisoningConfig, *, seed: int = 0) -> None:
         self.config = config
         self.seed = seed
-        #: Attack-specific figures a plugin records while crafting; copied to ``extra``.
-        self.stats: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        complete_docstring(cls)
 
     def budget(self, n: int) -> int:
         """The number of samples the poison budget allows in a training set of ``n``."""
@@ -155,7 +160,11 @@ class PoisoningAttack(ABC):
         clean_model: ModelAdapter | None,
         test: TensorData | None,
     ) -> PoisonedSet:
-        """Return the poisoned version of ``train``; randomness only from ``generator``."""
+        """Return the poisoned version of ``train``; randomness only from ``generator``.
+
+        Everything the call produces (the trigger, attack-specific figures in ``extra``)
+        goes into the returned set; the attack keeps nothing between calls.
+        """
 
     @abstractmethod
     def outcome(
@@ -163,8 +172,17 @@ class PoisoningAttack(ABC):
     ) -> AttackOutcome:
         """Measure the attack's goal on ``test`` for ``model`` (victim or clean)."""
 
-    def violation(self, clean: torch.Tensor, poisoned: torch.Tensor) -> torch.Tensor:
-        """Per-poison amount outside the attack's bound; here only [0, 1] is enforced."""
+    def violation(
+        self,
+        clean: torch.Tensor,
+        poisoned: torch.Tensor,
+        trigger: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Per-poison amount outside the attack's bound; here only [0, 1] is enforced.
+
+        ``trigger`` is the poisoned set's trigger (backdoors whose bound leaves its pixels out).
+        """
+        del trigger
         flat = poisoned.flatten(1)
         if flat.shape[0] == 0:
             return torch.zeros(0)
@@ -201,11 +219,9 @@ class PoisoningAttack(ABC):
         if self.uses_test and test is None:
             raise ConfigError(f"attack {self.plugin_name!r} needs the test split (its targets)")
         gen = generator if generator is not None else torch.Generator().manual_seed(self.seed)
-        self.stats = {}
         start = time.perf_counter()
         out = self.craft(train, k, generator=gen, clean_model=clean_model, test=test)
         out.seconds = time.perf_counter() - start
-        out.extra.update(self.stats)
         self._check(train, out)
         return out
 
@@ -229,7 +245,7 @@ class PoisoningAttack(ABC):
             )
         if self.clean_label and not torch.equal(data.y, train.y):
             raise PluginError(f"clean-label attack {name!r} changed labels")
-        violation = self.violation(train.x[idx], data.x[idx])
+        violation = self.violation(train.x[idx], data.x[idx], out.trigger)
         out.max_violation = float(violation.max().item()) + 0.0 if violation.numel() else 0.0
         out.within_bounds = out.max_violation <= BOUND_TOLERANCE
 

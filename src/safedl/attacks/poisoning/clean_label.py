@@ -20,6 +20,7 @@ strongest form of the paper's threat).
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import Any
 
 import torch
 from pydantic import Field, model_validator
@@ -89,10 +90,11 @@ class CleanLabelAttack(PoisoningAttack):
         y_base: torch.Tensor,
         x_target: torch.Tensor,
         generator: torch.Generator,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         """Poisons for ``x_base`` (labels ``y_base``) aimed at ``x_target``, in the ε-ball.
 
         Tensors are on the model's device; ``x_target`` should go to ``target_class``.
+        Returns the poisons and the attack-specific figures of the call (for ``extra``).
         """
 
     def _targets(
@@ -137,15 +139,21 @@ class CleanLabelAttack(PoisoningAttack):
         target_index, x_target = self._targets(clean_model, train, test, generator)
         idx = pick(train.y == cfg.target_class, self.budget(len(train)), generator)
         x = train.x.clone()
+        extra: dict[str, Any] = {}
         if len(idx) and len(x_target):
             dev = clean_model.device
-            poisons = self.perturb(
+            poisons, extra = self.perturb(
                 clean_model, x[idx].to(dev), train.y[idx].to(dev), x_target.to(dev), generator
             )
             x[idx] = poisons.detach().cpu()
-        return PoisonedSet(TensorData(x, train.y), idx, target_index=target_index)
+        return PoisonedSet(TensorData(x, train.y), idx, target_index=target_index, extra=extra)
 
-    def violation(self, clean: torch.Tensor, poisoned: torch.Tensor) -> torch.Tensor:
+    def violation(
+        self,
+        clean: torch.Tensor,
+        poisoned: torch.Tensor,
+        trigger: dict[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
         """Per-poison amount outside the L∞ ball of radius ``eps`` or outside [0, 1]."""
         box = super().violation(clean, poisoned)
         if not len(box):

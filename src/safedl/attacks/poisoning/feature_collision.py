@@ -1,14 +1,9 @@
-"""Poison Frogs: clean-label poisons that collide with the target in feature space.
-
-Paper: Shafahi, Huang, Najibi, Suciu, Studer, Dumitras, Goldstein, "Poison Frogs! Targeted
-Clean-Label Poisoning Attacks on Neural Networks", NeurIPS 2018.
-Threat: training-data control (access ``training-data``) plus a clean model's feature extractor;
-perturbations bounded in L∞, labels untouched.
-"""
+"""Poison Frogs: clean-label poisons that collide with the target in feature space."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from pydantic import Field
@@ -59,25 +54,24 @@ def penultimate(model: ModelAdapter) -> Callable[[torch.Tensor], torch.Tensor]:
 class FeatureCollision(CleanLabelAttack):
     """Poison Frogs feature collision, bounded in L∞ (Shafahi et al., NeurIPS 2018).
 
-    Paper: Shafahi et al., "Poison Frogs! Targeted Clean-Label Poisoning Attacks on Neural
-    Networks", NeurIPS 2018.
-    Threat: training-data control (access ``training-data``) and the clean model's feature
-    extractor (penultimate layer: the input of the last ``nn.Linear``). Poisons are images of
-    ``target_class`` whose features approach the target's; labels stay untouched.
-    Algorithm: forward-backward splitting on ``‖f(p) − f(t)‖² + β‖p − b‖²`` — a gradient step
-    of size ``lr`` on the feature distance, then the proximal step
-    ``p ← (p + lr·β·b) / (1 + lr·β)`` — followed by projection onto the L∞ ball of radius
-    ``eps`` around the base ``b`` and [0, 1]. With several targets, poisons are assigned to
-    them in turn.
-    Parameters: ``poison_fraction`` (default 0.05 of the training set, drawn from
-    ``target_class``), ``eps`` (16/255), ``target_class``, ``target_index`` / ``num_targets`` /
-    ``source_class`` (what is aimed at), ``steps`` (200), ``lr`` (0.01), ``beta`` (0.25).
+    Paper: Shafahi, Huang, Najibi, Suciu, Studer, Dumitras, Goldstein, "Poison Frogs!
+    Targeted Clean-Label Poisoning Attacks on Neural Networks", NeurIPS 2018.
+    Threat: access ``training-data`` and the clean model's feature extractor (penultimate
+    layer: the input of the last ``nn.Linear``); perturbations bounded in L∞ by ``eps``.
+    Poisons are images of ``target_class`` whose features approach the target's; labels stay
+    untouched.
     Reports: clean accuracy and its drop, targeted misclassification of the target image(s)
-    (or of the source class's test images), per-class accuracy, the poison count and the final
-    relative feature distance; 95% CIs. The paper's end-to-end results rely on watermarking
-    and many poisons; with an ε bound and training from scratch, expect weak results. Its
-    main setting, transfer learning on a frozen feature extractor, is
-    ``victim_training: last-layer``.
+    (or of the source class's test images), per-class accuracy, the poison count and
+    ``extra["relative_feature_distance"]`` (final feature distance to the target over the
+    initial one); 95% CIs.
+
+    Forward-backward splitting on ``‖f(p) − f(t)‖² + β‖p − b‖²``: a gradient step of size
+    ``lr`` on the feature distance, then the proximal step ``p ← (p + lr·β·b) / (1 + lr·β)``,
+    followed by projection onto the L∞ ball of radius ``eps`` around the base ``b`` and
+    [0, 1]. With several targets, poisons are assigned to them in turn. The paper's
+    end-to-end results rely on watermarking and many poisons; with an ε bound and training
+    from scratch, expect weak results. Its main setting, transfer learning on a frozen
+    feature extractor, is ``victim_training: last-layer``.
     """
 
     class Config(CleanLabelConfig):
@@ -96,7 +90,7 @@ class FeatureCollision(CleanLabelAttack):
         y_base: torch.Tensor,
         x_target: torch.Tensor,
         generator: torch.Generator,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         cfg = self.config
         features = penultimate(model)
         with model.attack_mode():
@@ -115,7 +109,5 @@ class FeatureCollision(CleanLabelAttack):
             with torch.no_grad():
                 before = (start - goal).norm(dim=1)
                 after = (features(p) - goal).norm(dim=1)
-        self.stats["relative_feature_distance"] = float(
-            (after / before.clamp_min(1e-12)).mean().item()
-        )
-        return p.detach()
+        relative = float((after / before.clamp_min(1e-12)).mean().item())
+        return p.detach(), {"relative_feature_distance": relative}

@@ -1,12 +1,8 @@
-"""Witches' Brew: clean-label poisons whose training gradient matches the adversarial one.
-
-Paper: Geiping, Fowl, Huang, Czaja, Taylor, Moeller, Goldstein, "Witches' Brew: Industrial
-Scale Data Poisoning via Gradient Matching", ICLR 2021.
-Threat: training-data control (access ``training-data``) plus a clean model of the victim's
-architecture; perturbations bounded in L∞, labels untouched.
-"""
+"""Witches' Brew: clean-label poisons whose training gradient matches the adversarial one."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from pydantic import Field
@@ -32,25 +28,25 @@ from safedl.registry import ATTACKS
 class GradientMatching(CleanLabelAttack):
     """Witches' Brew gradient matching, bounded in L∞ (Geiping et al., ICLR 2021).
 
-    Paper: Geiping et al., "Witches' Brew: Industrial Scale Data Poisoning via Gradient
-    Matching", ICLR 2021.
-    Threat: training-data control (access ``training-data``) and a clean model of the victim's
-    architecture (here the baseline). Poisons are images of ``target_class``; labels stay
-    untouched.
-    Algorithm: minimise ``1 − cos(∇θ L(poisons + δ, y), ∇θ L(targets, target_class))`` over
-    δ with signed Adam steps (step ``lr · eps``, decayed ×0.1 at 3/8, 5/8 and 7/8 of the
-    steps), projecting onto the L∞ ball of radius ``eps`` and [0, 1] after each step, from a
-    random start; of ``restarts`` runs the best-matching one is kept. The paper's
-    differentiable augmentation and ensembles are left out. On small models trained for a
-    few epochs from scratch the poisons raise the target's probability without flipping it;
-    with ``victim_training: fine-tune`` (the deployed model updated on the poisoned set) they
-    flip it (see the README's measurements).
-    Parameters: ``poison_fraction`` (default 0.05 of the training set, drawn from
-    ``target_class``), ``eps`` (16/255), ``target_class``, ``target_index`` / ``num_targets`` /
-    ``source_class`` (what is aimed at), ``steps`` (250), ``lr`` (0.1), ``restarts`` (1).
+    Paper: Geiping, Fowl, Huang, Czaja, Taylor, Moeller, Goldstein, "Witches' Brew:
+    Industrial Scale Data Poisoning via Gradient Matching", ICLR 2021.
+    Threat: access ``training-data`` and a clean model of the victim's architecture (here the
+    baseline); perturbations bounded in L∞ by ``eps``. Poisons are images of
+    ``target_class``; labels stay untouched.
     Reports: clean accuracy and its drop, targeted misclassification of the target image(s)
-    (or of the source class's test images), per-class accuracy, the poison count and the final
-    gradient cosine similarity; 95% CIs.
+    (or of the source class's test images), per-class accuracy, the poison count,
+    ``extra["gradient_cosine"]`` (final cosine similarity of the poisons' and the
+    adversarial gradient) and ``extra["gradient_cosine_initial"]`` (before crafting); 95%
+    CIs.
+
+    Minimise ``1 − cos(∇θ L(poisons + δ, y), ∇θ L(targets, target_class))`` over δ with
+    signed Adam steps (step ``lr · eps``, decayed ×0.1 at 3/8, 5/8 and 7/8 of the steps),
+    projecting onto the L∞ ball of radius ``eps`` and [0, 1] after each step, from a random
+    start; of ``restarts`` runs the best-matching one is kept. The paper's differentiable
+    augmentation and ensembles are left out. On small models trained for a few epochs from
+    scratch the poisons raise the target's probability without flipping it; with
+    ``victim_training: fine-tune`` (the deployed model updated on the poisoned set) they flip
+    it (see the README's measurements).
     """
 
     class Config(CleanLabelConfig):
@@ -69,7 +65,7 @@ class GradientMatching(CleanLabelAttack):
         y_base: torch.Tensor,
         x_target: torch.Tensor,
         generator: torch.Generator,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
         cfg = self.config
         module = model.module
         params = list(module.parameters())
@@ -93,7 +89,7 @@ class GradientMatching(CleanLabelAttack):
                 norm = torch.stack([g.pow(2).sum() for g in grads]).sum().sqrt()
                 return 1 - dot.sum() / (norm * goal_norm).clamp_min(1e-12)
 
-            self.stats["gradient_cosine_initial"] = 1 - float(mismatch(x_base, False).item())
+            initial = 1 - float(mismatch(x_base, False).item())
             best, best_loss = x_base, float("inf")
             milestones = [cfg.steps * k // 8 for k in (3, 5, 7)]
             for _ in range(cfg.restarts):
@@ -115,5 +111,5 @@ class GradientMatching(CleanLabelAttack):
             for p, flag in zip(params, flags, strict=True):
                 p.requires_grad_(flag)
             module.train(was_training)
-        self.stats["gradient_cosine"] = 1 - best_loss
-        return project_linf(best, x_base, cfg.eps)
+        figures = {"gradient_cosine_initial": initial, "gradient_cosine": 1 - best_loss}
+        return project_linf(best, x_base, cfg.eps), figures

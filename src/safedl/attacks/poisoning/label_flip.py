@@ -1,10 +1,4 @@
-"""Label flipping: the attacker relabels a share of the training set.
-
-Paper: Biggio, Nelson, Laskov, "Support Vector Machines Under Adversarial Label Noise",
-ACML 2011 (and Xiao, Xiao, Eckert, "Adversarial Label Flips Attack on Support Vector Machines",
-ECAI 2012).
-Threat: training-data control (labels only: whoever assigns labels); images untouched.
-"""
+"""Label flipping: the attacker relabels a share of the training set (see :class:`LabelFlip`)."""
 
 from __future__ import annotations
 
@@ -45,16 +39,18 @@ class LabelFlip(PoisoningAttack):
     """Label flipping: random, source → target or many-to-one, within a flip budget.
 
     Paper: Biggio, Nelson, Laskov, "Support Vector Machines Under Adversarial Label Noise",
-    ACML 2011.
-    Threat: training-data control over labels (access ``training-data``); images untouched.
-    Parameters: ``poison_fraction`` (flip budget, share of the training set), ``mode``
-    (``random``: each flipped label becomes a uniformly drawn other class; ``source_target``:
+    ACML 2011 (and Xiao, Xiao, Eckert, "Adversarial Label Flips Attack on Support Vector
+    Machines", ECAI 2012).
+    Threat: access ``training-data``, over labels only (whoever assigns labels); images
+    untouched.
+    Reports: clean accuracy and its drop; success rate — for ``random`` the victim's test
+    error, for the targeted modes the share of eligible test images (class ``source_class``,
+    or any class but ``target_class``) classified as ``target_class``; the number of flips;
+    95% CIs.
+
+    ``random``: each flipped label becomes a uniformly drawn other class; ``source_target``:
     labels of ``source_class`` become ``target_class``; ``many_to_one``: labels of every other
-    class become ``target_class``), ``source_class``, ``target_class``. The budget is capped by
-    the number of eligible samples.
-    Reports: clean accuracy and its drop; success rate — for ``random`` the victim's test error,
-    for the targeted modes the share of eligible test images (class ``source_class``, or any
-    class but ``target_class``) classified as ``target_class``; the number of flips.
+    class become ``target_class``. The budget is capped by the number of eligible samples.
     """
 
     class Config(PoisoningConfig):
