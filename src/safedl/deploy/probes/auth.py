@@ -2,13 +2,14 @@
 
 Three requests: no credentials, a wrong key (expected: 401 or 403), and — with a key — the
 right key (expected: 2xx, which proves the refusals were about the credentials and not
-about the input).
+about the input). The image is a valid one when the input shape is known, else a 1×1×1
+stand-in: a server that validates before it authenticates answers that with 422, and fails.
 """
 
 from __future__ import annotations
 
 from safedl.deploy.context import CheckContext
-from safedl.deploy.probes.common import WRONG_KEY, needs_shape, run_probe
+from safedl.deploy.probes.common import WRONG_KEY, run_probe
 from safedl.deploy.probes.session import ProbeSession
 from safedl.deploy.types import Outcome
 
@@ -18,9 +19,6 @@ def _describe(status: int | None, error: str) -> str:
 
 
 def _probe(ctx: CheckContext, s: ProbeSession) -> Outcome:
-    skip = needs_shape(s)
-    if skip:
-        return skip
     anonymous = s.predict("auth:none", auth=False)
     wrong = s.predict("auth:wrong-key", key=WRONG_KEY)
     good = s.predict("auth:good-key") if s.api_key else None
@@ -53,7 +51,10 @@ def _probe(ctx: CheckContext, s: ProbeSession) -> Outcome:
             f"unauthenticated requests get {anonymous.status} / {wrong.status}, not 401/403",
             details=details,
         )
-    if good is not None and not (good.status is not None and 200 <= good.status < 300):
+    if good is not None and (
+        good.status in (401, 403, None)
+        or (s.input_shape is not None and not 200 <= (good.status or 0) < 300)
+    ):
         return Outcome.skipped(
             f"refusals look right, but the valid key also gets {_describe(good.status, good.error)}"
             ": check --api-key-env",
