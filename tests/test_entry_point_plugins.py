@@ -11,8 +11,8 @@ import importlib.metadata as md
 import pytest
 import torch
 
-from safedl.config import profile_from_dict
 from safedl.errors import ConfigError
+from safedl.profiles import profile_from_dict
 from safedl.registry import ATTACKS, DEFENSES
 
 

@@ -19,3 +19,10 @@ def test_unknown_executor_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown executor"):
         get_executor("cluster")
     assert isinstance(get_executor(), SequentialExecutor)
+
+
+def test_on_done_reports_every_unit() -> None:
+    for executor in (SequentialExecutor(), ProcessExecutor(2)):
+        seen: list[int] = []
+        assert executor.map(abs, [-1, -2, -3], on_done=seen.append) == [1, 2, 3]
+        assert sorted(seen) == [0, 1, 2]

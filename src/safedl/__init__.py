@@ -15,8 +15,9 @@ Quick start::
 from importlib import metadata as _metadata
 
 from safedl.api import load_record, run, run_attack, run_attack_spec
-from safedl.config import Profile, load_profile
+from safedl.config import Profile
 from safedl.errors import ConfigError, DataError, ModelError, PluginError, RunError, SafeDLError
+from safedl.profiles import load_profile
 
 try:
     __version__ = _metadata.version("safedl")

@@ -1,22 +1,37 @@
-"""The Python API for notebooks and scripts: run a profile, read a record, run one attack."""
+"""The Python API for notebooks and scripts: run a profile, read a record, run one attack.
+
+None of these functions changes the caller's global random state: each runs inside
+``torch.random.fork_rng``, and every random draw inside Safe-DL is seeded from the arguments.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safedl.errors import ConfigError, RunError
+from safedl.errors import RunError
 
 if TYPE_CHECKING:
     import torch
 
-    from safedl.attacks.evasion.base import EvasionResult
-    from safedl.attacks.poisoning import PoisoningResult
+    from safedl.assess.standalone import AttackReport
+    from safedl.assess.validity import CheckLevel
     from safedl.config.profile import Profile
     from safedl.data import TensorData
     from safedl.models import ModelAdapter
     from safedl.pipeline.run import Run
+
+
+@contextmanager
+def _own_rng() -> Iterator[None]:
+    """Run the body with forked CPU and CUDA random states (restored on exit)."""
+    import torch
+
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        yield
 
 
 def run(
@@ -29,16 +44,18 @@ def run(
     """Run (or resume) the whole assessment of a profile, a profile file or a preset name."""
     from safedl.pipeline.run import run_profile
 
-    return run_profile(profile, out=out, seed=seed, device=device)
+    with _own_rng():
+        return run_profile(profile, out=out, seed=seed, device=device)
 
 
 def load_record(run_dir: str | Path) -> dict[str, Any]:
-    """The record (``record.json``) of a run directory, as a dict."""
+    """The record (``record.json``) of a run directory, validated, as a dict."""
+    from safedl.pipeline.record import Record
+
     path = Path(run_dir) / "record.json"
     if not path.exists():
         raise RunError(f"{run_dir}: no record.json here; is this a Safe-DL run directory?")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return Record.load(path).data
 
 
 def run_attack_spec(
@@ -54,37 +71,44 @@ def run_attack_spec(
     epochs: int = 10,
     batch_size: int = 256,
     cache: str | Path = "runs/attack-cache",
-) -> EvasionResult | PoisoningResult:
+    checks: CheckLevel | None = "basic",
+) -> AttackReport:
     """Run one registered attack of any family on a model and dataset named by specs.
 
     What ``safedl attack`` does, as a function: without ``weights`` the model is trained once on
     the dataset's training split and kept in ``cache`` (keyed by content hash); evasion attacks
     run on (at most ``limit``) test examples; poisoning and backdoor attacks poison the training
     split, train a victim the way the model was trained (or as ``victim_training`` says) and
-    compare it with the model.
+    compare it with the model. The validity checks of ``checks`` run after it.
 
     Args:
         name: registered attack name (``safedl attacks list``).
         model: built-in architecture, ``path.py:factory`` or ``package.module:factory``.
         data: dataset name or spec (``npz:PATH``, ``folder:PATH``, ``python:module:function``).
         params: the attack's parameters (validated against its ``Config``).
-    """
-    from safedl.attacks.standalone import run_spec
+        checks: ``basic``, ``full`` or None (see :func:`safedl.assess.assess_one`).
 
-    _, result = run_spec(
-        name,
-        dict(params or {}),
-        model=model,
-        data=data,
-        weights=weights,
-        limit=limit,
-        seed=seed,
-        device=device,
-        epochs=epochs,
-        batch_size=batch_size,
-        cache=cache,
-    )
-    return result
+    Returns:
+        The typed entry (``report.entry``), the validity findings and ``report.reliable``.
+    """
+    from safedl.assess.standalone import run_spec
+
+    with _own_rng():
+        _, report = run_spec(
+            name,
+            dict(params or {}),
+            model=model,
+            data=data,
+            weights=weights,
+            limit=limit,
+            seed=seed,
+            device=device,
+            epochs=epochs,
+            batch_size=batch_size,
+            cache=cache,
+            checks=checks,
+        )
+    return report
 
 
 def run_attack(
@@ -95,7 +119,8 @@ def run_attack(
     *,
     seed: int = 0,
     batch_size: int = 256,
-) -> EvasionResult:
+    checks: CheckLevel | None = "basic",
+) -> AttackReport:
     """Run one registered evasion attack on a model and data, outside any profile.
 
     Args:
@@ -103,13 +128,17 @@ def run_attack(
         model: a :class:`~safedl.models.ModelAdapter`, or a module taking inputs in [0, 1].
         data: a :class:`~safedl.data.TensorData` or ``(x, y)`` with ``x`` in [0, 1], NCHW.
         params: the attack's parameters (validated against its ``Config``).
+        checks: validity checks to run after it (``basic``, ``full`` or None).
+
+    Returns:
+        ``report.entry`` (robust accuracy and the rest, with 95% CIs), ``report.examples``
+        (the adversarial examples), ``report.validity`` and ``report.reliable``.
     """
     import torch
 
-    from safedl.attacks.evasion.base import EvasionAttack
+    from safedl.assess.standalone import assess_adapter
     from safedl.data import TensorData
     from safedl.models import ModelAdapter
-    from safedl.registry import ATTACKS
 
     if not isinstance(data, TensorData):
         x, y = data
@@ -127,10 +156,7 @@ def run_attack(
             num_classes=num_classes,
             device=device,
         )
-    attack = ATTACKS.create(name, params or {}, seed=seed)
-    if not isinstance(attack, EvasionAttack):
-        raise ConfigError(
-            f"attack {name!r} is not an evasion attack; run it with safedl.run_attack_spec "
-            "(which trains the victim) or through a profile"
+    with _own_rng():
+        return assess_adapter(
+            name, model, data, dict(params or {}), seed=seed, batch_size=batch_size, checks=checks
         )
-    return attack.run(model, data, batch_size=batch_size)

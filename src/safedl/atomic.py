@@ -1,6 +1,8 @@
 """Atomic file writes: write a temporary file beside the target, then rename over it.
 
 A reader (or a resumed run) therefore sees either the old file or the new one, never half.
+Files get the permissions the user's umask gives a new file (as ``open`` would), not the
+owner-only mode of a temporary file, so a report can be published or served by another user.
 """
 
 from __future__ import annotations
@@ -12,12 +14,20 @@ from pathlib import Path
 from typing import Any
 
 
+def umask() -> int:
+    """The process umask (read by setting and restoring it; there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (same-directory temp file, fsync, rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Protocol, TypeVar
 
 from safedl.errors import ConfigError
@@ -27,16 +27,34 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    """Runs independent units of work; results come back in the order of ``items``."""
+    """Runs independent units of work; results come back in the order of ``items``.
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]: ...
+    ``on_done(i)`` is called in this process as unit ``i`` finishes (progress reporting).
+    """
+
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[R]: ...
 
 
 class SequentialExecutor:
     """Run every unit in this process, one after the other."""
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        return [fn(item) for item in items]
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[R]:
+        out = []
+        for i, item in enumerate(items):
+            out.append(fn(item))
+            if on_done is not None:
+                on_done(i)
+        return out
 
 
 def _init_worker(threads: int) -> None:
@@ -58,16 +76,28 @@ class ProcessExecutor:
         self.workers = max(1, workers if workers is not None else cores)
         self.threads = max(1, cores // self.workers)
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        items: Sequence[T],
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[R]:
         if len(items) <= 1 or self.workers == 1:
-            return [fn(item) for item in items]
+            return SequentialExecutor().map(fn, items, on_done)
         ctx = multiprocessing.get_context("spawn")
         workers = min(self.workers, len(items))
         log.info("running %d units on %d worker processes", len(items), workers)
         with ProcessPoolExecutor(
             workers, mp_context=ctx, initializer=_init_worker, initargs=(self.threads,)
         ) as pool:
-            return list(pool.map(fn, items))
+            futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+            results: dict[int, R] = {}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                if on_done is not None:
+                    on_done(i)
+            return [results[i] for i in range(len(items))]
 
 
 def get_executor(name: str = "sequential", workers: int | None = None) -> Executor:

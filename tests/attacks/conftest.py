@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 
 from safedl.attacks.poisoning import PoisoningResult, evaluate_poisoning
-from safedl.attacks.poisoning.pipeline import victim_factory
 from safedl.config import DatasetConfig, ModelConfig, TrainingConfig
 from safedl.data import DataSplits, load_dataset
 from safedl.errors import DataError
-from safedl.models import ModelAdapter
+from safedl.models import FreshModel, ModelAdapter
 from safedl.registry import ATTACKS
 from safedl.store import ArtifactStore
 from safedl.training import train_or_load
@@ -54,7 +53,7 @@ class PoisonEnv:
 
 def make_env(splits: DataSplits, store: ArtifactStore, training: TrainingConfig) -> PoisonEnv:
     """A small-CNN baseline trained (or reused) in ``store``, and the factory of its victims."""
-    factory = victim_factory(
+    factory = FreshModel(
         ModelConfig(name="small_cnn"), splits.input_shape, splits.num_classes, seed=0, device="cpu"
     )
     baseline = factory()

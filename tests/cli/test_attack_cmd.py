@@ -60,10 +60,55 @@ def test_attack_with_weights_and_table(capsys: pytest.CaptureFixture[str], tmp_p
     weights = tmp_path / "w.safetensors"
     save_file(dict(module.state_dict()), str(weights))
     code, out, err = cli(
-        capsys, "-q", "attack", "fgsm", "--model", "mlp", "--weights", str(weights), "--limit", "20"
+        capsys,
+        "-q",
+        "attack",
+        "fgsm",
+        "--model",
+        "mlp",
+        "--weights",
+        str(weights),
+        "--limit",
+        "20",
+        "--cache",
+        str(tmp_path / "cache"),
     )
     assert code == 0, err
-    assert "robust accuracy" in out and "within bounds" in out
+    assert "robust accuracy" in out and "within bounds" in out and "VC01" in out
+
+
+QUANTISED = """
+import torch
+from torch import nn
+
+
+class Quantised(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(64, num_classes))
+
+    def forward(self, x):
+        return self.net(torch.round(x * 4).detach() / 4 + 0 * x)
+
+
+def build(num_classes):
+    return Quantised(num_classes)
+"""
+
+
+def test_attack_on_a_gradient_masked_model_is_flagged_unreliable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    factory = tmp_path / "quantised.py"
+    factory.write_text(QUANTISED)
+    args = ["-q", "attack", "pgd", "--model", f"{factory}:build", "-p", "eps=0.1"]
+    args += ["--epochs", "3", "--limit", "60", "--cache", str(tmp_path), "--json"]
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    result = json.loads(out)
+    vc01 = next(f for f in result["validity"] if f["id"] == "VC01")
+    assert vc01["status"] == "fail" and result["reliable"] is False
+    assert result["unreliable_because"] == ["VC01"]
 
 
 def test_attack_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from safedl.cli.app import main
-from safedl.config import load_profile
+from safedl.profiles import load_profile
 from safedl.threat import PRESETS, QUESTIONS, assess, parse_answers
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 import safedl
-from safedl.config import load_profile, profile_from_dict, profile_to_yaml
+from safedl.config import profile_to_yaml
 from safedl.errors import RunError
 from safedl.pipeline.run import run_profile
+from safedl.profiles import load_profile, profile_from_dict
 
 QUICK = {
     "name": "quick",
@@ -64,7 +65,7 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
     for rel in (plots["per_class"], plots["robustness_curves"], *plots["examples"].values()):
         assert (d / rel).stat().st_size > 1000
     report = (d / "report.md").read_text()
-    assert "| pgd |" in report and "Clean test accuracy" in report
+    assert "| PGD, L∞ ε = 0.1, white-box |" in report and "Clean test accuracy" in report
 
 
 def test_second_run_resumes_without_redoing_work(tmp_path: Path) -> None:

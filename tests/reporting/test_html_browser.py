@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from safedl.config import profile_from_dict
 from safedl.pipeline.run import run_profile
+from safedl.profiles import profile_from_dict
 
 PROFILE = {
     "name": "html",

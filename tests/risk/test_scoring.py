@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from safedl.risk import band, recommend, score_all, score_attack
+from safedl.results import Finding
+from safedl.risk import band, headline, recommend, score_all, score_attack, verdict
 
 
 def evasion(success: float, high: float, eps: float = 0.1, **extra: object) -> dict:
@@ -68,18 +69,76 @@ def test_threat_model_sets_likelihood_and_penalises_access_and_budget() -> None:
     assert within.score > risk.score
 
 
-def test_unreliable_is_never_low() -> None:
-    risk = score_attack(0, evasion(0.01, 0.03, unreliable_because=["VC03"]), None)
+def test_unreliable_is_never_low_and_shows_no_score() -> None:
+    failed = Finding(id="VC03", name="large eps", status="fail", finding="", model_level=True)
+    r = evasion(0.01, 0.03, unit="attack-1", label="PGD, L∞ ε = 0.1, white-box")
+    risk = score_attack(0, r, None, [failed])
     assert risk.score < 2.5
     assert risk.band == "high" and not risk.reliable
     assert "VC03" in risk.rating and "assume high" in risk.rating
+    line = headline(risk.to_dict())
+    assert "assume high" in line and "score" not in line and "/10" not in line
+    # the same result on another model is not concerned by the baseline's finding
+    other = score_attack(0, {**r, "model": "pgd_at"}, None, [failed])
+    assert other.reliable and other.band == "low"
+
+
+def test_headline_names_the_attack_as_a_person_would() -> None:
+    risk = score_attack(0, evasion(0.989, 0.99, label="PGD, L∞ ε = 0.2, white-box"), None)
+    line = headline(risk.to_dict())
+    assert line.startswith("PGD, L∞ ε = 0.2, white-box: success rate 98.9% — ")
+    assert "#" not in line
 
 
 def test_ranking_and_recommendations() -> None:
-    risks = score_all(
+    risks, not_scored = score_all(
         [evasion(0.2, 0.3), evasion(0.9, 0.95), {"attack": "fgsm", "status": "unavailable"}], None
     )
-    assert [r.index for r in risks] == [1, 0]
+    assert [r.index for r in risks] == [1, 0] and not_scored == []
     recs = recommend([r.to_dict() for r in risks])
     assert recs[0]["defense"].startswith("adversarial training")
     assert recs[0]["risks"] == ["pgd#1", "pgd#0"]
+
+
+def test_outside_the_threat_model_is_listed_not_scored() -> None:
+    outside = evasion(0.9, 0.95, scope="outside_threat_model", scope_reason="no threat")
+    risks, not_scored = score_all([outside, evasion(0.5, 0.6, scope="in_threat_model")], THREAT)
+    assert [r.index for r in risks] == [1]
+    assert not_scored == [
+        {"attack": "pgd", "index": 0, "label": "pgd", "model": "baseline", "why": "no threat"}
+    ]
+
+
+TM = {
+    "threats": [
+        {"id": "T-CRIT", "title": "Model stealing", "level": "critical", "attacks": ["knockoff"]},
+        {"id": "T-EVA", "title": "Evasion", "level": "high", "attacks": ["pgd"]},
+        {"id": "T-LOW", "title": "Minor", "level": "low", "attacks": []},
+    ],
+    "plan": [
+        {"name": "knockoff", "params": {}, "threat_ids": ["T-CRIT"], "status": "unavailable"},
+        {"name": "pgd", "params": {}, "threat_ids": ["T-EVA"], "status": "available"},
+    ],
+}
+
+
+def test_an_untested_critical_threat_makes_the_verdict_incomplete() -> None:
+    attack = {**evasion(0.1, 0.2), "scope": "in_threat_model", "threat_ids": ["T-EVA"]}
+    risks = [{"scope": "in_threat_model", "pessimistic_band": "low"}]
+    v = verdict(risks, [attack], TM)
+    assert not v["complete"] and v["posture"] == "low"
+    assert [t["id"] for t in v["untested"]] == ["T-CRIT"]
+    assert v["headline"].startswith("Incomplete") and "Model stealing" in v["headline"]
+    assert "not available" in v["untested"][0]["why"]
+
+
+def test_stress_tests_do_not_set_the_posture_or_test_a_threat() -> None:
+    stress = {**evasion(0.9, 0.95), "scope": "stress_test", "threat_ids": ["T-EVA"]}
+    risks = [{"scope": "stress_test", "pessimistic_band": "critical"}]
+    tm = {**TM, "threats": TM["threats"][1:]}
+    v = verdict(risks, [stress], tm)
+    assert v["posture"] == "unknown" and v["stress_tests"] == 1
+    assert v["untested"][0]["id"] == "T-EVA" and "stress tests" in v["untested"][0]["why"]
+    tested = {**stress, "scope": "in_threat_model"}
+    v2 = verdict([{"scope": "in_threat_model", "pessimistic_band": "high"}], [tested], tm)
+    assert v2["complete"] and v2["posture"] == "high"

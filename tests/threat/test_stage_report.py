@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from safedl.config import profile_from_dict
 from safedl.errors import ConfigError
 from safedl.pipeline.run import run_profile
 from safedl.pipeline.stages import ThreatModelStage
 from safedl.pipeline.stages.report import ReportStage
+from safedl.profiles import profile_from_dict
 from safedl.registry import Registry
 from safedl.reporting.markdown import render_markdown
 

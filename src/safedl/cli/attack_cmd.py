@@ -9,10 +9,26 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from safedl.attacks.poisoning.evaluate import PoisoningResult
-from safedl.attacks.standalone import Standalone, parse_params, run_spec
+from safedl.assess.standalone import AttackReport, Standalone, parse_params, run_spec
 from safedl.cli import console
 from safedl.reporting.markdown_risk import victim_training
+from safedl.results import EvasionEntry, PoisoningEntry
+
+#: Rates printed as plain values in --json, their intervals under ``<key>_ci``.
+RATES = (
+    "clean_accuracy",
+    "robust_accuracy",
+    "attack_success_rate",
+    "baseline_accuracy",
+    "baseline_attack_success_rate",
+)
+CHECKS = {"basic": "basic", "full": "full", "none": None}
+
+
+def _pct(rate: Any) -> str:
+    if rate is None:
+        return "—"
+    return f"{100 * rate.value:.1f}% [{100 * rate.low:.1f}, {100 * rate.high:.1f}]"
 
 
 def attack_command(
@@ -27,11 +43,18 @@ def attack_command(
     batch_size: int = typer.Option(256, min=1, help="Batch size."),
     epochs: int = typer.Option(10, min=1, help="Training epochs when no --weights are given."),
     cache: str = typer.Option("runs/attack-cache", help="Where a trained model is kept."),
+    checks: str = typer.Option(
+        "basic",
+        help="Validity checks: basic (zero gradients, determinism, bounds), full (also a very "
+        "large ε and more steps/restarts) or none.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Run one attack and print its metrics (95% CIs)."""
+    """Run one attack, check the result's validity and print its metrics (95% CIs)."""
+    if checks not in CHECKS:
+        raise typer.BadParameter("must be basic, full or none", param_hint="--checks")
     params = parse_params(param)
-    target, result = run_spec(
+    target, report = run_spec(
         name,
         params,
         model=model,
@@ -43,102 +66,94 @@ def attack_command(
         epochs=epochs,
         batch_size=batch_size,
         cache=cache,
+        checks=CHECKS[checks],  # type: ignore[arg-type]
     )
-    if isinstance(result, PoisoningResult):
-        _poisoning(name, result, target, model, weights, data, as_json)
-        return
-    out = result.to_dict()
     if as_json:
-        flat = {
-            "attack": name,
-            "clean_accuracy": result.clean_accuracy.value,
-            "robust_accuracy": result.robust_accuracy.value,
-            "attack_success_rate": result.attack_success_rate.value,
-            "images_per_second": result.images_per_second,
-            "model": {"spec": model, "weights": weights, "trained": target.trained},
-            "data": data,
-            **{k: v for k, v in out.items() if k not in ("attack",)},
-        }
-        flat["clean_accuracy_ci"] = out["clean_accuracy"]
-        flat["robust_accuracy_ci"] = out["robust_accuracy"]
-        flat["attack_success_rate_ci"] = out["attack_success_rate"]
-        for key in ("clean_accuracy", "robust_accuracy", "attack_success_rate"):
-            flat[key] = out[key]["value"]
-        typer.echo(json.dumps(flat, indent=2))
+        typer.echo(json.dumps(_flat(report, target, model, weights, data), indent=2))
         return
-    table = Table("metric", "value", title=f"{name} on {data} ({result.n} examples)")
-    table.add_row("clean accuracy", str(result.clean_accuracy))
-    table.add_row("robust accuracy", str(result.robust_accuracy))
-    table.add_row("attack success rate", str(result.attack_success_rate))
+    entry = report.entry
+    title = f"{escape(entry.label)} on {data} ({getattr(entry, 'n', '?')} examples)"
+    table = Table("metric", "value", title=title)
+    if isinstance(entry, EvasionEntry):
+        _evasion_rows(table, entry)
+    elif isinstance(entry, PoisoningEntry):
+        _poisoning_rows(table, entry)
+    else:
+        table.add_row("status", f"{entry.status}: {entry.note or ''}")
+    for key, value in getattr(entry, "extra", {}).items():
+        table.add_row(escape(key), escape(json.dumps(value)))
+    table.add_row("reliable", "yes" if report.reliable else "[bold red]NO[/]")
+    console.out.print(table)
+    for f in report.validity:
+        style = "bold red" if f.status == "fail" else "dim"
+        console.out.print(f"[{style}]{f.id} {escape(f.name)}: {f.status} — {escape(f.finding)}[/]")
+        if f.status == "fail" and f.hint:
+            console.out.print(f"  hint: {escape(f.hint)}")
+
+
+def _flat(
+    report: AttackReport, target: Standalone, model: str, weights: str | None, data: str
+) -> dict[str, Any]:
+    """The --json shape: rates as values (intervals under ``*_ci``), validity, reliability."""
+    out = report.to_dict()
+    flat: dict[str, Any] = {
+        "attack": out["attack"],
+        "family": out["family"],
+        "model": {
+            "spec": model,
+            "weights": weights,
+            "trained": target.trained,
+            "id": out.get("model_id"),
+        },
+        "data": data,
+        **{k: v for k, v in out.items() if k not in ("attack", "family", "model", "model_id")},
+    }
+    for key in RATES:
+        if isinstance(out.get(key), dict):
+            flat[f"{key}_ci"] = out[key]
+            flat[key] = out[key]["value"]
+    return flat
+
+
+def _evasion_rows(table: Table, entry: EvasionEntry) -> None:
+    table.add_row("clean accuracy", _pct(entry.clean_accuracy))
+    table.add_row("robust accuracy", _pct(entry.robust_accuracy))
+    table.add_row("attack success rate", _pct(entry.attack_success_rate))
     for norm in ("linf", "l2", "l0"):
-        n = result.norms[norm]
+        n = entry.norms.get(norm, {"mean": 0.0, "median": 0.0})
         table.add_row(f"{norm} norm (mean / median)", f"{n['mean']:.4f} / {n['median']:.4f}")
     table.add_row(
         "within bounds",
-        "yes" if result.within_bounds else f"NO (max violation {result.max_violation:.2e})",
+        "yes" if entry.within_bounds else f"NO (max violation {entry.max_violation:.2e})",
     )
-    table.add_row("time", f"{result.seconds:.2f} s ({result.images_per_second:.0f} images/s)")
-    for key, value in result.extra.items():
-        table.add_row(escape(key), escape(json.dumps(value)))
-    console.out.print(table)
+    seconds, speed = entry.seconds or 0.0, entry.images_per_second or 0.0
+    table.add_row("time", f"{seconds:.2f} s ({speed:.0f} images/s)")
 
 
-def _poisoning(
-    name: str,
-    result: PoisoningResult,
-    target: Standalone,
-    model: str,
-    weights: str | None,
-    data: str,
-    as_json: bool,
-) -> None:
-    """Print a poisoning result: the victim against the model it was poisoned from."""
-    out = result.to_dict()
-    if as_json:
-        flat: dict[str, Any] = {
-            "attack": name,
-            "family": result.family,
-            "model": {"spec": model, "weights": weights, "trained": target.trained},
-            "data": data,
-            **{k: v for k, v in out.items() if k != "attack"},
-        }
-        for key in (
-            "clean_accuracy",
-            "baseline_accuracy",
-            "attack_success_rate",
-            "baseline_attack_success_rate",
-            "robust_accuracy",
-        ):
-            flat[f"{key}_ci"] = out[key]
-            flat[key] = out[key]["value"]
-        typer.echo(json.dumps(flat, indent=2))
-        return
+def _poisoning_rows(table: Table, entry: PoisoningEntry) -> None:
     success = {
         "backdoor": "attack success rate (triggered, non-target)",
         "poisoning": "attack success rate",
-    }[result.family]
-    table = Table("metric", "value", title=f"{name} on {data} ({result.n} test examples)")
-    table.add_row("victim clean accuracy", str(result.clean_accuracy))
-    table.add_row("baseline clean accuracy", str(result.baseline_accuracy))
-    table.add_row("accuracy drop", f"{100 * result.accuracy_drop:+.2f} points")
-    table.add_row(success, str(result.attack_success_rate))
-    table.add_row("same, on the baseline", str(result.baseline_attack_success_rate))
-    if result.target_class_probability is not None:
-        p = result.target_class_probability
+    }[entry.family]
+    table.add_row("victim clean accuracy", _pct(entry.clean_accuracy))
+    table.add_row("baseline clean accuracy", _pct(entry.baseline_accuracy))
+    table.add_row("accuracy drop", f"{100 * (entry.accuracy_drop or 0.0):+.2f} points")
+    table.add_row(success, _pct(entry.attack_success_rate))
+    table.add_row("same, on the baseline", _pct(entry.baseline_attack_success_rate))
+    if entry.target_class_probability is not None:
+        p = entry.target_class_probability
         table.add_row(
             "target-class probability", f"{p['baseline']:.3f} (baseline) → {p['victim']:.3f}"
         )
     table.add_row(
-        "poisoned samples", f"{result.poison_count} ({100 * result.poison_fraction:.1f}%)"
+        "poisoned samples", f"{entry.poison_count} ({100 * (entry.poison_fraction or 0):.1f}%)"
     )
-    table.add_row("labels changed", str(result.labels_changed))
+    table.add_row("labels changed", str(entry.labels_changed))
     table.add_row(
         "within bounds",
-        "yes" if result.within_bounds else f"NO (max violation {result.max_violation:.2e})",
+        "yes" if entry.within_bounds else f"NO (max violation {entry.max_violation:.2e})",
     )
-    reused = "reused" if result.victim["reused"] else f"trained in {result.victim['seconds']:.1f} s"
-    how = victim_training({"victim": result.victim})
-    table.add_row("victim", f"{result.victim_artifact} ({how}, {reused})")
-    for key, value in result.extra.items():
-        table.add_row(escape(key), escape(json.dumps(value)))
-    console.out.print(table)
+    victim = entry.victim
+    reused = "reused" if victim.get("reused") else f"trained in {victim.get('seconds', 0):.1f} s"
+    how = victim_training({"victim": victim})
+    table.add_row("victim", f"{entry.victim_artifact} ({how}, {reused})")

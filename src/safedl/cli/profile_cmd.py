@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from safedl.cli import console
-from safedl.config import load_profile, preset_names, profile_schema, profile_to_yaml
+from safedl.config import preset_names, profile_to_yaml
+from safedl.profiles import load_profile, profile_schema
 
 profile_app = typer.Typer(
     help="Validate profiles, print their schema, list and show presets.", no_args_is_help=True

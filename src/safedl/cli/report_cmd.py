@@ -12,8 +12,8 @@ from rich.table import Table
 from safedl.api import load_record
 from safedl.cli import console
 from safedl.errors import ConfigError
+from safedl.pipeline.record import record_schema
 from safedl.reporting.compare import compare_records
-from safedl.reporting.record_schema import record_schema
 from safedl.reporting.render import write_reports
 
 

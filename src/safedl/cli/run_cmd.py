@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from safedl.cli import console
 from safedl.pipeline.run import run_profile
-from safedl.reporting.summary import summarise
+from safedl.reporting.summary import SCOPE_WORDS, summarise
+from safedl.results.labels import number
 
 
-def _pct(rate: dict[str, float]) -> str:
+def _pct(rate: dict[str, float] | None) -> str:
+    if not rate:
+        return "—"
     return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}, {100 * rate['high']:.1f}]"
+
+
+def _evasion_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("attack", "ε", "scope", "robust accuracy", "success rate", "images/s")
+    for a in rows:
+        p = a["params"]
+        table.add_row(
+            escape(a.get("label", "").split(",")[0] or a["attack"]),
+            f"{number(p.get('eps'))} {p.get('norm', 'linf')}",
+            SCOPE_WORDS.get(a.get("scope", ""), ""),
+            _pct(a["robust_accuracy"]),
+            _pct(a["attack_success_rate"]),
+            f"{a['images_per_second']:.0f}",
+        )
+    return table
+
+
+def _poisoning_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(
+        "attack", "poisoned", "scope", "clean accuracy", "drop", "attack success", "on clean model"
+    )
+    for a in rows:
+        table.add_row(
+            escape(a.get("label", "").split(",")[0] or a["attack"]),
+            f"{100 * a['poison_fraction']:.1f}%",
+            SCOPE_WORDS.get(a.get("scope", ""), ""),
+            _pct(a["clean_accuracy"]),
+            f"{100 * a['accuracy_drop']:+.1f} pts",
+            _pct(a["attack_success_rate"]),
+            _pct(a.get("baseline_attack_success_rate")),
+        )
+    return table
 
 
 def run_command(
@@ -30,20 +67,22 @@ def run_command(
     if base:
         console.out.print(f"baseline clean accuracy: {_pct(base['test_accuracy'])}")
     attacks = stages.get("attacks", {}).get("result", {}).get("attacks", [])
-    if attacks:
-        table = Table("attack", "eps", "robust accuracy", "success rate", "images/s")
-        for a in attacks:
-            if a.get("status") == "done":
-                table.add_row(
-                    a["attack"],
-                    str(a["params"].get("eps")),
-                    _pct(a["robust_accuracy"]),
-                    _pct(a["attack_success_rate"]),
-                    f"{a['images_per_second']:.0f}",
-                )
-        console.out.print(table)
+    done = [a for a in attacks if a.get("status") == "done"]
+    evasion = [a for a in done if a.get("family") == "evasion"]
+    poisoning = [a for a in done if a.get("family") in ("poisoning", "backdoor")]
+    if evasion:
+        console.out.print(_evasion_table(evasion))
+    if poisoning:
+        console.out.print(_poisoning_table(poisoning))
+    for a in attacks:
+        if a.get("status") != "done":
+            console.out.print(
+                f"[dim]{escape(a['attack'])}: {a['status']} — {escape(a.get('note') or '')}[/]"
+            )
     summary = summarise(run.record.data)
-    console.out.print(f"posture: [bold]{summary['posture'].upper()}[/] — {summary['headline']}")
+    console.out.print(
+        f"posture: [bold]{summary['posture'].upper()}[/] — {escape(summary['headline'])}"
+    )
     for line in summary["top_risks"]:
         console.out.print(f"  risk: {escape(line)}")
     for name, entry in stages.items():

@@ -17,9 +17,9 @@ from rich.table import Table
 
 from safedl.atomic import atomic_write_text
 from safedl.cli import console
-from safedl.config import load_profile
 from safedl.config.loader import read_yaml
 from safedl.errors import ConfigError
+from safedl.profiles import assess_profile, load_profile, profile_name, profile_text, threat_profile
 from safedl.threat import (
     PRESETS,
     ThreatAssessment,
@@ -30,7 +30,6 @@ from safedl.threat import (
     parse_answers,
     resolve_answers,
 )
-from safedl.threat.profile_io import assess_profile, profile_name, profile_text, threat_profile
 from safedl.threat.tables import attacker_table, gaps_table, plan_table, threat_table
 
 threat_app = typer.Typer(invoke_without_command=True)
@@ -96,6 +95,8 @@ def threat_model(
     if example:
         typer.echo(example_answers(preset), nl=False)
         return
+    if out.is_dir():
+        raise ConfigError(f"{out}: is a directory; give --out a profile file such as my.yaml")
     if out.exists() and not force:
         raise ConfigError(f"{out}: file exists; choose another --out or pass --force")
     base_profile = load_profile(base)

@@ -1,12 +1,16 @@
-"""Profiles: typed inputs of an assessment, loaded from YAML and validated."""
+"""Profiles: typed inputs of an assessment and their YAML form.
+
+The schema lives here; :mod:`safedl.profiles` loads a profile with every check (plugins,
+threat model) — use :func:`safedl.profiles.load_profile`.
+"""
 
 from safedl.config.loader import (
-    load_profile,
+    parse_profile,
+    parse_yaml,
     preset_names,
-    profile_from_dict,
     profile_hash,
-    profile_schema,
     profile_to_yaml,
+    read_yaml,
 )
 from safedl.config.profile import (
     DatasetConfig,
@@ -30,10 +34,10 @@ __all__ = [
     "Profile",
     "ThreatModelConfig",
     "TrainingConfig",
-    "load_profile",
+    "parse_profile",
+    "parse_yaml",
     "preset_names",
-    "profile_from_dict",
     "profile_hash",
-    "profile_schema",
     "profile_to_yaml",
+    "read_yaml",
 ]

@@ -13,8 +13,7 @@ from pydantic import ValidationError
 
 from safedl.config.errors import format_validation_error
 from safedl.config.profile import Profile
-from safedl.errors import ConfigError, PluginError
-from safedl.suggest import did_you_mean
+from safedl.errors import ConfigError
 
 PRESET_PACKAGE = "safedl.config.presets"
 
@@ -50,59 +49,25 @@ def parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(f"{source}:{where}: invalid YAML: {problem}") from None
 
 
-def profile_from_dict(data: Any, source: str = "<profile>") -> Profile:
-    """Validate a mapping as a profile, including every plugin name and its params."""
+def parse_profile(data: Any, source: str = "<profile>") -> Profile:
+    """Validate a mapping against the profile's schema alone (no plugin or threat checks).
+
+    :func:`safedl.profiles.profile_from_dict` adds those; use it to load a profile.
+    """
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: a profile must be a mapping of keys to values, got {type(data).__name__}",
             hint="start from a preset: safedl profile presets",
         )
     try:
-        profile = Profile.model_validate(data)
+        return Profile.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, Profile, source=source)) from None
-    check_plugins(profile, source)
-    return profile
 
 
-def check_plugins(profile: Profile, source: str = "<profile>") -> None:
-    """Check each plan entry names a registered plugin and its params fit the plugin's Config."""
-    from safedl.registry import ATTACKS, DEFENSES
-
-    problems = []
-    for key, registry in (("attacks", ATTACKS), ("defenses", DEFENSES)):
-        for i, spec in enumerate(getattr(profile, key)):
-            where = f"{key}.{i}"
-            if spec.name not in registry:
-                problems.append(
-                    f"{source}: {where}.name: unknown {registry.kind} {spec.name!r}; "
-                    f"{did_you_mean(spec.name, registry.names())}"
-                )
-                continue
-            try:
-                registry.make_config(spec.name, spec.params, where=where)
-            except ConfigError as exc:
-                problems.extend(f"{source}: {line}" for line in str(exc).splitlines())
-            except PluginError as exc:
-                problems.append(f"{source}: {where}: {exc}")
-    if problems:
-        raise ConfigError("\n".join(problems))
-
-
-def load_profile(spec: str | Path) -> Profile:
-    """Load a profile from a YAML file, or a shipped preset by name."""
-    path = Path(spec)
-    if path.is_file():
-        return profile_from_dict(read_yaml(path), str(path))
-    name = str(spec)
-    if name in preset_names():
-        return profile_from_dict(parse_yaml(_preset_text(name), f"preset:{name}"), f"preset:{name}")
-    if path.suffix in (".yaml", ".yml") or "/" in name:
-        raise ConfigError(f"{path}: file not found")
-    raise ConfigError(
-        f"{name!r} is neither a profile file nor a preset; {did_you_mean(name, preset_names())}",
-        hint="list presets with: safedl profile presets",
-    )
+def preset_text(name: str) -> str:
+    """The YAML text of a shipped preset."""
+    return _preset_text(name)
 
 
 def profile_to_yaml(profile: Profile) -> str:
@@ -115,27 +80,3 @@ def profile_hash(profile: Profile) -> str:
     data = profile.model_dump(mode="json", exclude={"output", "device"})
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()
-
-
-def profile_schema() -> dict[str, Any]:
-    """JSON Schema of a profile, with each plan entry's params typed by its plugin's Config."""
-    from safedl.registry import ATTACKS, DEFENSES
-
-    schema = Profile.model_json_schema()
-    for key, registry in (("attacks", ATTACKS), ("defenses", DEFENSES)):
-        variants = []
-        for info in registry:
-            params = info.config_model.model_json_schema()
-            variants.append(
-                {
-                    "type": "object",
-                    "title": info.name,
-                    "description": info.summary,
-                    "properties": {"name": {"const": info.name}, "params": params},
-                    "required": ["name"],
-                    "additionalProperties": False,
-                }
-            )
-        if variants:
-            schema["properties"][key]["items"] = {"oneOf": variants}
-    return schema

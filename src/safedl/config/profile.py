@@ -35,31 +35,6 @@ class ThreatModelConfig(Strict):
         "multi-select questions; 'unknown' means Don't know.",
     )
 
-    @field_validator("preset")
-    @classmethod
-    def _known_preset(cls, v: str | None) -> str | None:
-        from safedl.errors import ConfigError
-        from safedl.threat.presets import get_preset
-
-        if v is not None:
-            try:
-                get_preset(v)
-            except ConfigError as exc:
-                raise ValueError(exc.message) from None
-        return v
-
-    @field_validator("answers")
-    @classmethod
-    def _valid_answers(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from safedl.errors import ConfigError
-        from safedl.threat.answers import parse_answers
-
-        try:
-            parse_answers(v, source="")
-        except ConfigError as exc:
-            raise ValueError("; ".join(exc.message.splitlines())) from None
-        return v
-
 
 class DatasetConfig(Strict):
     """Which data to assess on and how to split it."""
@@ -157,6 +132,11 @@ class EvaluationConfig(Strict):
     batch_size: int = Field(256, ge=1, description="Batch size for attacks and inference.")
     curves: bool = Field(True, description="Measure robustness curves (accuracy against ε).")
     curve_samples: int = Field(500, ge=1, description="Examples per robustness-curve point.")
+    curve_attacks: list[PluginSpec] = Field(
+        default_factory=list,
+        description="Attacks whose robustness curves are measured (default: the plan's FGSM, "
+        "PGD and APGD-CE attacks). Points beyond the attacker model are stress tests.",
+    )
     validity_checks: bool = Field(True, description="Run the validity checks after the attacks.")
     check_samples: int = Field(200, ge=1, description="Examples used by the validity checks.")
 

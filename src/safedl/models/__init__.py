@@ -16,6 +16,7 @@ from __future__ import annotations
 from safedl.models.adapter import ModelAdapter
 from safedl.models.build import build_model
 from safedl.models.device import resolve_device
+from safedl.models.factory import FreshModel
 from safedl.models.fit import check_fit
 from safedl.models.identity import model_fingerprint, weights_fingerprint
 from safedl.models.oracle import Oracle, OracleFactory, QueryBudgetExceeded, local_oracles
@@ -24,6 +25,7 @@ from safedl.models.weights import load_weights, read_state_dict, save_weights
 
 __all__ = [
     "BUILTINS",
+    "FreshModel",
     "ModelAdapter",
     "Oracle",
     "OracleFactory",

@@ -179,17 +179,25 @@ class OracleFactory(Protocol):
     ) -> Oracle: ...
 
 
+class LocalOracles:
+    """The default factory: Oracles answering from a local ``adapter`` (picklable)."""
+
+    def __init__(self, adapter: ModelAdapter, batch_size: int = 512) -> None:
+        self.adapter = adapter
+        self.batch_size = batch_size
+
+    def __call__(self, *, output: OracleOutput, budget: int | None = None, k: int = 1) -> Oracle:
+        return Oracle(self.adapter, output=output, k=k, budget=budget, batch_size=self.batch_size)
+
+
 def local_oracles(adapter: ModelAdapter, batch_size: int = 512) -> OracleFactory:
     """The default factory: Oracles answering from ``adapter``."""
-
-    def make(*, output: OracleOutput, budget: int | None = None, k: int = 1) -> Oracle:
-        return Oracle(adapter, output=output, k=k, budget=budget, batch_size=batch_size)
-
-    return make
+    return LocalOracles(adapter, batch_size)
 
 
 __all__ = [
     "OUTPUTS",
+    "LocalOracles",
     "Oracle",
     "OracleFactory",
     "OracleOutput",

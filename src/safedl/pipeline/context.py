@@ -7,12 +7,16 @@ from pathlib import Path
 
 import torch
 
+from safedl.assess import AssessSettings, ModelUnderTest, TrainingRecipe
 from safedl.config.profile import Profile
 from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.errors import RunError
-from safedl.models import ModelAdapter, build_model
+from safedl.evaluation.metrics import Rate
+from safedl.models import FreshModel, ModelAdapter, build_model
 from safedl.pipeline.record import Record
 from safedl.store import ArtifactStore
+from safedl.threat.model import ThreatAssessment
+from safedl.threat.scope import assessment_from_result
 
 
 @dataclass
@@ -27,6 +31,7 @@ class RunContext:
     _splits: DataSplits | None = field(default=None, repr=False)
     _baseline: ModelAdapter | None = field(default=None, repr=False)
     _evaluation_set: TensorData | None = field(default=None, repr=False)
+    _target: ModelUnderTest | None = field(default=None, repr=False)
 
     @property
     def seed(self) -> int:
@@ -81,3 +86,52 @@ class RunContext:
             index = torch.randperm(len(test), generator=gen)[:n].sort().values
             self._evaluation_set = test.subset(index)
         return self._evaluation_set
+
+    def fresh_model(self) -> FreshModel:
+        """Builds the profile's architecture from scratch, seeded like the baseline."""
+        splits = self.splits()
+        return FreshModel(
+            self.profile.model,
+            splits.input_shape,
+            splits.num_classes,
+            seed=self.seed,
+            device=self.device,
+            normalization=self.profile.model.normalization,
+        )
+
+    def recipe(self) -> TrainingRecipe:
+        """How the baseline was trained: what poisoning attacks and defenses retrain."""
+        splits = self.splits()
+        measured = self.record.result("baseline").get("test_accuracy")
+        return TrainingRecipe(
+            new_model=self.fresh_model(),
+            training=self.profile.training,
+            train=splits.train,
+            val=splits.val,
+            test=splits.test,
+            model_spec=self.profile.model.model_dump(mode="json", exclude={"weights"}),
+            classes=splits.classes,
+            test_accuracy=Rate(**measured) if measured else None,
+            from_weights=bool(self.profile.model.weights),
+        )
+
+    def baseline_target(self) -> ModelUnderTest:
+        """The baseline as a model under test (white-box, local Oracles, its recipe)."""
+        if self._target is None:
+            self._target = ModelUnderTest.local(
+                self.baseline(),
+                name="baseline",
+                recipe=self.recipe(),
+                batch_size=self.profile.evaluation.batch_size,
+            )
+        return self._target
+
+    def settings(self) -> AssessSettings:
+        """How this run's units of work run (store, seed, batch size)."""
+        return AssessSettings(
+            self.store, seed=self.seed, batch_size=self.profile.evaluation.batch_size
+        )
+
+    def threat(self) -> ThreatAssessment | None:
+        """The threat model this run assessed, or None when the profile states none."""
+        return assessment_from_result(self.record.result("threat_model"))

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import torch
 
-import safedl
 from safedl.atomic import atomic_write_text
-from safedl.config.loader import load_profile, profile_hash, profile_to_yaml
+from safedl.config.loader import profile_hash, profile_to_yaml
 from safedl.config.profile import Profile
 from safedl.errors import RunError
 from safedl.models import resolve_device
 from safedl.pipeline.context import RunContext
-from safedl.pipeline.record import Record, environment, now
+from safedl.pipeline.record import Record, environment, now, package_version
 from safedl.pipeline.stages import Stage, default_stages
+from safedl.profiles import load_profile
 from safedl.store import ArtifactStore
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def _open_record(run_dir: Path, profile: Profile, digest: str, device: torch.dev
         )
     return Record.new(
         path,
-        safedl_version=safedl.__version__,
+        safedl_version=package_version("safedl") or "0+unknown",
         profile={"name": profile.name, "hash": digest, "description": profile.description},
         seed=profile.seed,
         environment=environment(device),
@@ -149,7 +149,15 @@ def run_profile(
     digest = profile_hash(prof)
     run_dir = Path(out) if out is not None else default_run_dir(prof)
     dev = resolve_device(prof.device)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(
+            f"{run_dir}: is an existing file, not a run directory",
+            hint="give --out a new or empty directory (or a previous run of this profile)",
+        )
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{run_dir}: cannot create the run directory ({exc.strerror})") from None
     with _RunLock(run_dir):
         record = _open_record(run_dir, prof, digest, dev)
         record.data["device"] = str(dev)

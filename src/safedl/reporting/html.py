@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from safedl.reporting.markdown_risk import target_probability, victim_training
-from safedl.reporting.summary import summarise
+from safedl.reporting.summary import SCOPE_WORDS, annotate, summarise
 
 
 def _data_uri(run_dir: Path, rel: str | None) -> str | None:
@@ -54,4 +54,6 @@ def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
         threat=stages.get("threat_model", {}).get("result", {}),
         risk=stages.get("risk", {}).get("result", {}),
         attacks=attacks,
+        entries=annotate(attacks),
+        scope_words=SCOPE_WORDS,
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from safedl.reporting.markdown_risk import poisoning_markdown, risk_markdown, summary_markdown
+from safedl.reporting.summary import SCOPE_WORDS, annotate
+from safedl.results.labels import number
+from safedl.threat.report import threat_model_markdown
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
@@ -39,11 +42,13 @@ def _baseline(result: dict[str, Any]) -> list[str]:
 
 
 def _attacks(result: dict[str, Any]) -> list[str]:
-    attacks = result.get("attacks", [])
+    attacks = annotate(result)
     if not attacks:
         return ["No attacks were run."]
-    lines = [
-        "| attack | ε (norm) | clean accuracy | robust accuracy | success rate | mean L∞ | "
+    source = "the threat model's plan" if result.get("plan_source") == "threat_model" else None
+    lines = [f"The attacks come from {source}.", ""] if source else []
+    lines += [
+        "| attack | scope | clean accuracy | robust accuracy | success rate | mean L∞ | "
         "images/s | within bounds |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -55,9 +60,9 @@ def _attacks(result: dict[str, Any]) -> list[str]:
     for a in evasion:
         if a.get("status") != "done":
             continue
-        p = a["params"]
         lines.append(
-            f"| {a['attack']} | {p.get('eps')} ({p.get('norm')}) | {_pct(a['clean_accuracy'])} | "
+            f"| {a.get('label') or a['attack']} | {SCOPE_WORDS.get(a.get('scope', ''), '')} | "
+            f"{_pct(a['clean_accuracy'])} | "
             f"{_pct(a['robust_accuracy'])} | {_pct(a['attack_success_rate'])} | "
             f"{a['norms']['linf']['mean']:.4f} | {a['images_per_second']:.0f} | "
             f"{'yes' if a['within_bounds'] else 'NO — ' + format(a['max_violation'], '.2e')} |"
@@ -71,12 +76,22 @@ def _attacks(result: dict[str, Any]) -> list[str]:
             f"Each evasion attack ran on the same {n} test examples; intervals are 95% Wilson.",
         ]
     lines += poisoning_markdown(attacks)
-    unreliable = [a for a in attacks if a.get("reliable") is False]
+    unreliable = [a for a in attacks if a.get("status") == "done" and not a["reliable"]]
     for a in unreliable:
         lines.append(
-            f"- **Unreliable — assume worse:** `{a['attack']}` (ε = {a['params'].get('eps')}) "
+            f"- **Unreliable — assume worse:** {a.get('label') or a['attack']} "
             f"failed validity check(s) {', '.join(a['unreliable_because'])}."
         )
+    for a in attacks:
+        if a.get("scope") in ("stress_test", "outside_threat_model") and a.get("status") == "done":
+            lines.append(
+                f"- **{SCOPE_WORDS[a['scope']].capitalize()}:** {a.get('label') or a['attack']}"
+                f" — {a.get('scope_reason', '')}"
+            )
+    left = result.get("left_out", [])
+    if left:
+        lines += ["", "Planned attacks this run left out:", ""]
+        lines += [f"- `{p['name']}` (for {', '.join(p['threat_ids'])}): {p['why']}" for p in left]
     worst = result.get("worst_case", [])
     if worst:
         lines += [
@@ -89,7 +104,7 @@ def _attacks(result: dict[str, Any]) -> list[str]:
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {w['norm']} | {w['eps']} | {', '.join(w['attacks'])} | "
+            f"| {w['norm']} | {number(w['eps'])} | {', '.join(w['attacks'])} | "
             f"{_pct(w['robust_accuracy'])} |"
             for w in worst
         ]
@@ -102,8 +117,17 @@ def _attacks(result: dict[str, Any]) -> list[str]:
             f"![accuracy against ε]({plots['robustness_curves']})",
         ]
         for c in result.get("curves", []):
-            pts = ", ".join(f"{p['eps']:g}: {100 * p['accuracy']:.1f}%" for p in c["points"])
+            pts = ", ".join(
+                f"{number(p['eps'])}: {100 * p['accuracy']:.1f}%"
+                + ("*" if p.get("scope") == "stress_test" else "")
+                for p in c["points"]
+            )
             lines.append(f"- {c['attack']} ({c['norm']}, {c['n']} examples) — {pts}")
+            if c.get("stress_test_from") is not None:
+                lines.append(
+                    "  (* stress test: beyond the attacker model from ε = "
+                    f"{number(c['stress_test_from'])})"
+                )
     if plots.get("per_class"):
         lines += ["", "### Accuracy per class", "", f"![accuracy per class]({plots['per_class']})"]
     if plots.get("examples"):
@@ -126,8 +150,6 @@ def _attacks(result: dict[str, Any]) -> list[str]:
 
 
 def _threat_model(result: dict[str, Any]) -> list[str]:
-    from safedl.threat.report import threat_model_markdown
-
     return ["## Threat model", *threat_model_markdown(result), ""]
 
 

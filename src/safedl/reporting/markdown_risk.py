@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from safedl.reporting.summary import summarise
+from safedl.risk import headline
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
@@ -50,7 +51,8 @@ def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
     ]
     for a in rows:
         lines.append(
-            f"| {a['attack']} | {a['poison_count']} ({100 * a['poison_fraction']:.1f}%) | "
+            f"| {a.get('label') or a['attack']} | {a['poison_count']} "
+            f"({100 * a['poison_fraction']:.1f}%) | "
             f"{victim_training(a)} | {_pct(a['clean_accuracy'])} | "
             f"{_pct(a['baseline_accuracy'])} | {100 * a['accuracy_drop']:+.1f} | "
             f"{_pct(a['attack_success_rate'])} | {_pct(a.get('baseline_attack_success_rate'))} | "
@@ -65,6 +67,13 @@ def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
 def summary_markdown(record: dict[str, Any]) -> list[str]:
     s = summarise(record)
     lines = ["## Executive summary", "", f"**{s['posture'].upper()}** — {s['headline']}", ""]
+    if s["untested"]:
+        lines += [
+            "**Not tested** (high or critical threats no attack inside the threat model tested):",
+            "",
+        ]
+        lines += [f"- {t['title']} ({t['level']}): {t['why']}" for t in s["untested"]]
+        lines.append("")
     lines += [f"- {line}" for line in s["findings"]]
     if s["top_risks"]:
         lines += ["", "**Top risks**", ""] + [f"{i}. {r}" for i, r in enumerate(s["top_risks"], 1)]
@@ -81,15 +90,25 @@ def risk_markdown(result: dict[str, Any], note: str | None) -> list[str]:
     lines = [
         "## Risk",
         "",
-        "| rank | attack | threats | score | pessimistic | rating | factors |",
+        "| rank | risk | threats | score | pessimistic | rating | factors |",
         "|---|---|---|---|---|---|---|",
     ]
     for rank, r in enumerate(risks, 1):
         factors = "; ".join(f"{f['name']} {f['value']:.3f} ({f['reason']})" for f in r["factors"])
-        lines.append(
-            f"| {rank} | {r['attack']} (#{r['index']}) | {', '.join(r['threats']) or '—'} | "
-            f"{r['score']:.1f} | {r['pessimistic_score']:.1f} | {r['rating']} | {factors} |"
+        scores = (
+            f"{r['score']:.1f} | {r['pessimistic_score']:.1f}"
+            if r.get("reliable", True)
+            else "— | —"
         )
+        what = headline(r).split(" — ")[0]
+        if r.get("scope") == "stress_test":
+            what += " *(stress test, informs only)*"
+        lines.append(
+            f"| {rank} | {what} | {', '.join(r['threats']) or '—'} | {scores} | {r['rating']} | "
+            f"{factors} |"
+        )
+    for n in result.get("not_scored", []):
+        lines.append(f"| — | {n['label']} *(not scored: {n['why']})* | — | — | — | — | — |")
     lines += [
         "",
         "Score = 10 × impact × likelihood × consequence; the pessimistic score uses the "

@@ -13,13 +13,21 @@ For every attack that ran, three factors in [0, 1] are multiplied and scaled to 
 Without a threat model, likelihood and consequence are assumed 0.6 and say so. The score is
 given from the point estimate and from the pessimistic end of the impact's 95% CI. Bands: low
 < 2.5 ≤ medium < 5 ≤ high < 7.5 ≤ critical. An evaluation that failed a validity check is
-rated "unreliable — assume high" (never low), naming the check.
+rated "unreliable — assume high" (never low), naming the check, and shows no score.
+
+Each attack entry carries its scope against the threat model (:mod:`safedl.threat.scope`): a
+*stress test* (beyond the attacker's budget or access) is scored but informs only; an attack
+*outside the threat model* (no threat covers it) is not scored — it is listed with why, since
+assumed factors would read like measurements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from safedl.results import Finding, unreliable_because
 
 ASSUMED = 0.6
 KNOWLEDGE_RANK = {"white-box": 3, "grey-box": 2, "black-box-scores": 1, "black-box-labels": 0}
@@ -61,6 +69,11 @@ class Risk:
     reliable: bool = True
     failed_checks: list[str] = field(default_factory=list)
     rating: str = ""
+    label: str = ""
+    model: str = "baseline"
+    unit: str | None = None
+    scope: str = "no_threat_model"
+    scope_reason: str = ""
     #: No detector is evaluated yet, so detectability does not enter the score.
     detectability: str = "not measured (no detector evaluated)"
 
@@ -145,8 +158,13 @@ def _likelihood(
     return value, notes
 
 
-def score_attack(index: int, r: dict[str, Any], threat: dict[str, Any] | None) -> Risk:
-    """The risk of one attack result, given the threat-model result (or None)."""
+def score_attack(
+    index: int,
+    r: dict[str, Any],
+    threat: dict[str, Any] | None,
+    findings: Sequence[Finding] = (),
+) -> Risk:
+    """The risk of one attack result, given the threat-model result (or None) and findings."""
     threats = (threat or {}).get("threats", [])
     linked = [t for t in threats if r["attack"] in t.get("attacks", [])]
     impact, pessimistic, why = _impact(r)
@@ -163,11 +181,12 @@ def score_attack(index: int, r: dict[str, Any], threat: dict[str, Any] | None) -
     score = round(10 * impact * likelihood * consequence, 2)
     pess = round(10 * pessimistic * likelihood * consequence, 2)
     factors = [Factor("impact", round(impact, 4), why), *like_factors, cons]
-    failed = list(r.get("unreliable_because", []))
+    family = r.get("family", "evasion")
+    failed = unreliable_because(r.get("unit"), family, r.get("model", "baseline"), findings)
     risk = Risk(
         attack=r["attack"],
         index=index,
-        family=r.get("family", "evasion"),
+        family=family,
         threats=[t["id"] for t in linked],
         impact=round(impact, 4),
         likelihood=round(likelihood, 4),
@@ -181,6 +200,11 @@ def score_attack(index: int, r: dict[str, Any], threat: dict[str, Any] | None) -
         f"{consequence:.3f} = {score:.2f} (pessimistic impact {pessimistic:.3f} → {pess:.2f})",
         reliable=not failed,
         failed_checks=failed,
+        label=r.get("label") or r["attack"],
+        model=r.get("model", "baseline"),
+        unit=r.get("unit"),
+        scope=r.get("scope", "no_threat_model"),
+        scope_reason=r.get("scope_reason", ""),
     )
     if failed:
         risk.rating = f"unreliable — assume high (failed {', '.join(failed)})"
@@ -192,7 +216,49 @@ def score_attack(index: int, r: dict[str, Any], threat: dict[str, Any] | None) -
     return risk
 
 
-def score_all(attacks: list[dict[str, Any]], threat: dict[str, Any] | None) -> list[Risk]:
-    """Risks of every finished attack, highest pessimistic score first."""
-    risks = [score_attack(i, r, threat) for i, r in enumerate(attacks) if r.get("status") == "done"]
-    return sorted(risks, key=lambda k: (-k.pessimistic_score, -k.score, k.index))
+def score_all(
+    attacks: list[dict[str, Any]],
+    threat: dict[str, Any] | None,
+    findings: Sequence[Finding] = (),
+) -> tuple[list[Risk], list[dict[str, Any]]]:
+    """``(risks, not_scored)``: risks of the finished attacks, highest pessimistic score first,
+    and the attacks outside the threat model, each with why it is not scored."""
+    risks, not_scored = [], []
+    for i, r in enumerate(attacks):
+        if r.get("status") != "done":
+            continue
+        if r.get("scope") == "outside_threat_model":
+            not_scored.append(
+                {
+                    "attack": r["attack"],
+                    "index": i,
+                    "label": r.get("label") or r["attack"],
+                    "model": r.get("model", "baseline"),
+                    "why": r.get("scope_reason", "no threat of the threat model covers it"),
+                }
+            )
+            continue
+        risks.append(score_attack(i, r, threat, findings))
+    risks.sort(key=lambda k: (-k.pessimistic_score, -k.score, k.index))
+    return risks, not_scored
+
+
+def headline(risk: dict[str, Any], measured: str = "") -> str:
+    """A risk as a person names it: "PGD, L∞ ε = 0.2, white-box: 98.9% success — high, 6.2/10".
+
+    An unreliable result shows "unreliable — assume high" and no score beside it; a stress
+    test says so.
+    """
+    measured = measured or next(
+        (f["reason"] for f in risk.get("factors", []) if f["name"] == "impact"), ""
+    )
+    what = f"{risk['label']}: {measured}" if measured else risk["label"]
+    if not risk.get("reliable", True):
+        return f"{what} — {risk['rating']}"
+    tail = (
+        f"{risk['rating']}, score {risk['score']:.1f}/10 "
+        f"(pessimistic {risk['pessimistic_score']:.1f})"
+    )
+    if risk.get("scope") == "stress_test":
+        tail += " — stress test, informs only"
+    return f"{what} — {tail}"

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from safedl.errors import ConfigError, PluginError
+from safedl.registry import ATTACKS
 from safedl.threat.catalog import threat_def
 from safedl.threat.model import Budgets, Level, PlannedAttack, Threat
 
@@ -50,8 +51,6 @@ def fill(params: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]
 
 def check_available(name: str, params: Mapping[str, Any]) -> tuple[str, str]:
     """``(status, reason)`` of one planned attack in this installation."""
-    from safedl.registry import ATTACKS
-
     if name not in ATTACKS:
         return (
             "unavailable",

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from safedl.attacks.poisoning import load_poisoned_set
-from safedl.config import profile_from_dict
 from safedl.data import load_dataset
 from safedl.pipeline.run import run_profile
+from safedl.profiles import profile_from_dict
 from safedl.store import ArtifactStore
 
 PROFILE = {

@@ -1,8 +1,10 @@
-"""Attack stage: run the profile's attack plan against the baseline, one resumable unit each.
+"""Attack stage: run the attack plan against the baseline through the assessment service.
 
-Each finished attack, and then each analysis (worst case per budget, robustness curves,
-validity checks, plots), is written to the record at once, so a killed run loses at most one
-unit of work.
+The plan is the profile's ``attacks``; a profile with a threat model and no ``attacks`` runs
+the threat model's available planned attacks with the plan's parameters. Planned attacks the
+run leaves out are listed with why. Each attack is a unit of work stored by content hash (so a
+killed run loses at most the unit in flight); the analyses (worst case per budget, robustness
+curves, validity checks) are units too, stored in the artifact store, not in the record.
 """
 
 from __future__ import annotations
@@ -13,18 +15,48 @@ from typing import Any
 
 import torch
 
-from safedl.attacks.evasion.base import BOUND_TOLERANCE, EvasionAttack
+from safedl.assess import assess_model, worst_case
+from safedl.assess.curves import curve_specs, robustness_curve
+from safedl.assess.validity import run_checks
+from safedl.config.profile import PluginSpec, Profile
+from safedl.data import TensorData
 from safedl.pipeline.context import RunContext
-from safedl.pipeline.stages import attack_analysis
+from safedl.pipeline.results import AttacksResult, LeftOut
+from safedl.pipeline.stages import attack_plots
 from safedl.pipeline.stages.base import Stage, StageOutcome
 from safedl.progress import track
-from safedl.registry import ATTACKS
+from safedl.results import AttackEntry, EvasionEntry, Finding
 from safedl.store import content_key
+from safedl.threat.model import ThreatAssessment
 
 log = logging.getLogger(__name__)
 
-#: Adversarial examples kept per attack for plots and later stages.
-KEEP_EXAMPLES = 64
+
+def resolve_plan(
+    profile: Profile, threat: ThreatAssessment | None
+) -> tuple[list[PluginSpec], str, list[LeftOut]]:
+    """``(plan, source, left_out)``: what this run executes and what it leaves out."""
+    planned = threat.plan if threat is not None else []
+    left_out = [
+        LeftOut(name=p.name, params=dict(p.params), threat_ids=p.threat_ids, why=p.reason)
+        for p in planned
+        if p.status == "unavailable"
+    ]
+    if profile.attacks or threat is None:
+        run = {(s.name, repr(sorted(s.params.items()))) for s in profile.attacks}
+        left_out += [
+            LeftOut(
+                name=p.name,
+                params=dict(p.params),
+                threat_ids=p.threat_ids,
+                why="the profile lists its own attacks and leaves this planned attack out",
+            )
+            for p in planned
+            if p.status == "available" and (p.name, repr(sorted(p.params.items()))) not in run
+        ]
+        return list(profile.attacks), "profile", left_out
+    plan = [PluginSpec(name=p.name, params=dict(p.params)) for p in threat.available()]
+    return plan, "threat_model", left_out
 
 
 class AttackStage(Stage):
@@ -33,91 +65,99 @@ class AttackStage(Stage):
     name = "attacks"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        plan = ctx.profile.attacks
+        threat = ctx.threat()
+        plan, source, left_out = resolve_plan(ctx.profile, threat)
         if not plan:
-            return StageOutcome("skipped", note="the profile's attack plan is empty")
-        entry = ctx.record.stage(self.name)
-        units: dict[str, Any] = entry.setdefault("units", {})
-        baseline_id = ctx.record.result("baseline").get("artifact") or ctx.profile.model.weights
-        results = []
-        with track("attacks", total=len(plan)) as task:
-            for spec in plan:
-                key = content_key(
-                    "attack",
-                    {
-                        "name": spec.name,
-                        "params": spec.params,
-                        "seed": ctx.seed,
-                        "samples": ctx.profile.evaluation.samples,
-                        "model": baseline_id,
-                    },
-                )
-                if key not in units:
-                    units[key] = self._run_one(ctx, spec.name, spec.params, key)
-                    ctx.record.save()
-                else:
-                    log.info("attack %s: reusing finished result", spec.name)
-                results.append(units[key])
-                task.advance(1)
-
-        ev = ctx.profile.evaluation
-
-        def unit(name: str, fn: Callable[[], Any]) -> Any:
-            if name not in units:
-                log.info("attack analysis: %s", name)
-                units[name] = fn()
-                ctx.record.save()
-            return units[name]
-
-        out: dict[str, Any] = {"attacks": results}
-        out["worst_case"] = unit("worst_case", lambda: attack_analysis.worst_case(ctx, results))
-        out["curves"] = unit("curves", lambda: attack_analysis.curves(ctx)) if ev.curves else []
-        if ev.validity_checks:
-            out["validity"] = unit("validity", lambda: attack_analysis.validity(ctx, results))
-            out["reliable"] = all(f["status"] != "fail" for f in out["validity"])
-        out["plots"] = attack_analysis.plots(ctx, results, out["curves"])
-        entry.pop("units", None)
-        return StageOutcome("done", out)
-
-    def _run_one(
-        self, ctx: RunContext, name: str, params: dict[str, Any], key: str
-    ) -> dict[str, Any]:
-        info = ATTACKS.get(name)
-        attack = ATTACKS.create(name, params, seed=ctx.seed)
-        if info.family in ("poisoning", "backdoor"):
-            from safedl.attacks.poisoning.pipeline import run_in_pipeline
-
-            return run_in_pipeline(ctx, name, params, key)
-        if not isinstance(attack, EvasionAttack):
-            return {
-                "attack": name,
-                "family": info.family,
-                "status": "unavailable",
-                "note": f"the {info.family} family is not evaluated by this version yet",
-            }
+            note = "the profile's attack plan is empty"
+            if threat is not None:
+                note = "the threat model plans no available attack and the profile lists none"
+            return StageOutcome("skipped", note=note)
+        target = ctx.baseline_target()
         data = ctx.evaluation_set()
-        log.info("attack %s on %d examples", name, len(data))
-        result = attack.run(ctx.baseline(), data, batch_size=ctx.profile.evaluation.batch_size)
-        out = {
-            "family": info.family,
-            "access": info.access,
-            "status": "done",
-            "unit": key,
-            "minimum_norm": attack.minimum_norm,
-            **result.to_dict(),
-        }
-        if result.examples is not None:
-            x_adv = result.examples
-            robust = ctx.baseline().predict(x_adv, batch_size=ctx.profile.evaluation.batch_size)
-            robust = robust == data.y
-            if attack.minimum_norm:
-                delta = (x_adv - data.x).flatten(1)
-                size = delta.abs().amax(1) if attack.config.norm == "linf" else delta.norm(dim=1)
-                robust |= size > attack.config.eps + BOUND_TOLERANCE
-            ctx.store.save_tensors(
-                key,
-                {"x_adv": x_adv[:KEEP_EXAMPLES], "robust": robust.to(torch.uint8)},
-                {"attack": name, "params": params, "examples_kept": KEEP_EXAMPLES},
+        with track("attacks", total=len(plan)) as task:
+            entries = assess_model(
+                target,
+                data,
+                plan,
+                ctx.settings(),
+                threat=threat,
+                on_done=lambda _i: task.advance(1),
             )
-            out["artifact"] = key
-        return out
+        ev = ctx.profile.evaluation
+        analysis = _Analysis(ctx, entries, plan, threat)
+        result = AttacksResult(
+            plan_source=source,
+            attacks=entries,
+            left_out=left_out,
+            worst_case=worst_case(ctx.store, entries),
+            curves=analysis.unit("curves", analysis.curves) if ev.curves else [],
+        )
+        if ev.validity_checks:
+            result.validity = [
+                Finding.model_validate(f) for f in analysis.unit("validity", analysis.validity)
+            ]
+            result.reliable = all(f.status != "fail" for f in result.validity)
+        result.plots = attack_plots.plots(ctx, entries, result.curves)
+        return StageOutcome("done", result.model_dump(mode="json"))
+
+
+class _Analysis:
+    """The analyses of one attack stage, each a stored unit keyed by what it depends on."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        entries: list[AttackEntry],
+        plan: list[PluginSpec],
+        threat: ThreatAssessment | None,
+    ) -> None:
+        self.ctx, self.entries, self.plan, self.threat = ctx, entries, plan, threat
+        self.depends = [e.unit for e in entries]
+
+    def unit(self, name: str, fn: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        ev = self.ctx.profile.evaluation
+        key = content_key(
+            f"analysis-{name}",
+            {
+                "units": self.depends,
+                "evaluation": ev.model_dump(mode="json"),
+                "seed": self.ctx.seed,
+            },
+        )
+        stored = self.ctx.store.get_json(key)
+        if stored is not None:
+            log.info("attack analysis %s: reusing finished unit", name)
+            items: list[dict[str, Any]] = stored["items"]
+            return items
+        log.info("attack analysis: %s", name)
+        items = fn()
+        self.ctx.store.put_json(key, {"items": items})
+        return items
+
+    def curves(self) -> list[dict[str, Any]]:
+        ctx, ev = self.ctx, self.ctx.profile.evaluation
+        data = _subset(ctx, ev.curve_samples)
+        specs = list(ev.curve_attacks) or curve_specs(self.plan)
+        return [
+            robustness_curve(ctx.baseline_target(), data, s, ctx.settings(), threat=self.threat)
+            for s in specs
+        ]
+
+    def validity(self) -> list[dict[str, Any]]:
+        ctx = self.ctx
+        evasion = [e for e in self.entries if isinstance(e, EvasionEntry)]
+        if not evasion:
+            return []
+        findings = run_checks(
+            ctx.baseline(),
+            _subset(ctx, ctx.profile.evaluation.check_samples),
+            self.entries,
+            seed=ctx.seed,
+            batch_size=ctx.profile.evaluation.batch_size,
+        )
+        return [f.model_dump(mode="json") for f in findings]
+
+
+def _subset(ctx: RunContext, n: int) -> TensorData:
+    data = ctx.evaluation_set()
+    return data.subset(torch.arange(min(n, len(data))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from safedl.evaluation.metrics import rate_of
+from safedl.models import model_fingerprint
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
 from safedl.training import train_or_load
@@ -57,6 +58,7 @@ class BaselineStage(Stage):
             )
             result.update(source="trained", artifact=key, reused=reused, training=meta["training"])
         ctx._baseline = model
+        result["model_id"] = model_fingerprint(model)
         pred = model.predict(splits.test.x, batch_size=profile.evaluation.batch_size)
         correct = pred == splits.test.y
         result["test_accuracy"] = rate_of(correct).to_dict()

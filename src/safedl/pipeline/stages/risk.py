@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from safedl.pipeline.context import RunContext
+from safedl.pipeline.results import RiskResult, Verdict
 from safedl.pipeline.stages.base import Stage, StageOutcome
-from safedl.risk import recommend, score_all
+from safedl.results import Finding
+from safedl.risk import recommend, score_all, verdict
 
 
 def risk_matrix(risks: list[dict[str, Any]]) -> list[list[int]]:
@@ -26,17 +28,20 @@ class RiskStage(Stage):
     always_run = True
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        attacks = ctx.record.result("attacks").get("attacks", [])
+        result = ctx.record.result("attacks")
+        attacks = result.get("attacks", [])
+        threat = ctx.record.result("threat_model") or None
         if not attacks:
             return StageOutcome("skipped", note="no attack results to score")
-        threat = ctx.record.result("threat_model") or None
-        risks = [r.to_dict() for r in score_all(attacks, threat)]
-        return StageOutcome(
-            "done",
-            {
-                "threat_model_used": threat is not None,
-                "risks": risks,
-                "matrix": risk_matrix(risks),
-                "recommendations": recommend(risks),
-            },
+        findings = [Finding.model_validate(f) for f in result.get("validity", [])]
+        scored, not_scored = score_all(attacks, threat, findings)
+        risks = [r.to_dict() for r in scored]
+        out = RiskResult(
+            threat_model_used=threat is not None,
+            risks=risks,
+            not_scored=not_scored,
+            matrix=risk_matrix(risks),
+            recommendations=recommend(risks),
+            verdict=Verdict.model_validate(verdict(risks, attacks, threat)),
         )
+        return StageOutcome("done", out.model_dump(mode="json"))

@@ -12,9 +12,9 @@ import logging
 
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
+from safedl.profiles import assess_profile
 from safedl.threat.answers import to_plain
 from safedl.threat.assess import resolve_answers
-from safedl.threat.profile_io import assess_profile
 
 log = logging.getLogger(__name__)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import torch
 
+from safedl.assess import AssessSettings, ModelUnderTest
+from safedl.assess.curves import curve_specs, robustness_curve
 from safedl.attacks.evasion.cascade import cascade
+from safedl.config.profile import PluginSpec
 from safedl.data import TensorData
-from safedl.evaluation.curves import curve_specs, robustness_curve
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
+from safedl.store import ArtifactStore
 
 
 def test_cascade_runs_later_attacks_on_survivors_only(
@@ -34,27 +38,34 @@ def test_cascade_runs_later_attacks_on_survivors_only(
 
 def test_curve_specs_pick_main_attacks_and_largest_eps() -> None:
     plan = [
-        {"name": "pgd", "params": {"eps": 0.1}},
-        {"name": "pgd", "params": {"eps": 0.2}},
-        {"name": "pgd", "params": {"eps": 1.0, "norm": "l2"}},
-        {"name": "pgd", "params": {"eps": 0.3, "targeted": True}},
-        {"name": "fgsm", "params": {}},
+        PluginSpec(name="pgd", params={"eps": 0.1}),
+        PluginSpec(name="pgd", params={"eps": 0.2}),
+        PluginSpec(name="pgd", params={"eps": 1.0, "norm": "l2"}),
+        PluginSpec(name="pgd", params={"eps": 0.3, "targeted": True}),
+        PluginSpec(name="fgsm", params={}),
     ]
     specs = curve_specs(plan)
-    assert {
-        (s["name"], s["params"].get("norm", "linf"), s["params"].get("eps")) for s in specs
-    } == {("pgd", "linf", 0.2), ("pgd", "l2", 1.0), ("fgsm", "linf", None)}
+    assert {(s.name, s.params.get("norm", "linf"), s.params.get("eps")) for s in specs} == {
+        ("pgd", "linf", 0.2),
+        ("pgd", "l2", 1.0),
+        ("fgsm", "linf", None),
+    }
 
 
-def test_curve_decreases(trained_digits: tuple[ModelAdapter, TensorData]) -> None:
+def test_curve_decreases_and_its_points_are_stored_units(
+    trained_digits: tuple[ModelAdapter, TensorData], tmp_path: Path
+) -> None:
     model, data = trained_digits
-    curve = robustness_curve(
-        model, data.subset(torch.arange(100)), "pgd", {"eps": 0.2, "steps": 10}, seed=0
-    )
+    target = ModelUnderTest.local(model)
+    settings = AssessSettings(ArtifactStore(tmp_path), seed=0)
+    spec = PluginSpec(name="pgd", params={"eps": 0.2, "steps": 10})
+    curve = robustness_curve(target, data.subset(torch.arange(100)), spec, settings)
     accs = [p["accuracy"] for p in curve["points"]]
     assert curve["points"][0]["eps"] == 0.0 and accs[0] > 0.9
     assert accs[-1] < 0.05
     assert all(b <= a + 0.02 for a, b in itertools.pairwise(accs))
+    units = [p["unit"] for p in curve["points"][1:]]
+    assert all(settings.store.get_json(u) is not None for u in units)
 
 
 def test_autoattack_lite_cascade_is_worst_case_and_cheaper(

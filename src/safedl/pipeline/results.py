@@ -1,0 +1,120 @@
+"""Typed results of each stage: what ``record.json`` holds, validated on write and on load.
+
+The record holds outputs only. Per-attack entries come from :mod:`safedl.results` (told apart
+by ``family``); validity findings are entries of their own that reference the units they
+concern. The JSON Schema of the record (``safedl report schema``) is generated from these
+models.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safedl.results import AttackEntry, Finding, RateModel
+from safedl.threat.model import AttackerModel, Gap, PlannedAttack, Threat
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ThreatModelResult(_Result):
+    """The threat model: attacker, ranked threats, attack plan and gaps."""
+
+    preset: str | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+    attacker: AttackerModel
+    threats: list[Threat]
+    plan: list[PlannedAttack]
+    gaps: list[Gap]
+    not_in_profile: list[str] = Field(
+        default_factory=list, description="Available planned attacks this profile does not run."
+    )
+
+
+class BaselineResult(_Result):
+    """The undefended model and its clean accuracy."""
+
+    dataset: dict[str, Any]
+    model: dict[str, Any]
+    model_id: str = Field(description="Content hash of the baseline (weights and spec).")
+    source: Literal["trained", "weights"]
+    weights: str | None = None
+    artifact: str | None = None
+    reused: bool | None = None
+    training: dict[str, Any] | None = None
+    test_accuracy: RateModel
+    per_class_accuracy: dict[str, float] = Field(default_factory=dict)
+
+
+class LeftOut(_Result):
+    """A planned attack that this run does not execute, and why."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    threat_ids: list[str] = Field(default_factory=list)
+    why: str
+
+
+class AttacksResult(_Result):
+    """Every attack run, the analyses derived from them, and what was left out."""
+
+    plan_source: Literal["profile", "threat_model"] = "profile"
+    attacks: list[AttackEntry]
+    left_out: list[LeftOut] = Field(default_factory=list)
+    worst_case: list[dict[str, Any]] = Field(default_factory=list)
+    curves: list[dict[str, Any]] = Field(default_factory=list)
+    validity: list[Finding] = Field(default_factory=list)
+    reliable: bool = True
+    plots: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verdict(_Result):
+    """The posture, counting what was not tested."""
+
+    posture: Literal["low", "medium", "high", "critical", "unknown"]
+    complete: bool
+    headline: str
+    untested: list[dict[str, Any]] = Field(
+        default_factory=list, description="Threats of level high or critical no attack tested."
+    )
+    stress_tests: int = 0
+    outside_threat_model: int = 0
+
+
+class RiskResult(_Result):
+    """Risk scores, the risk matrix, recommendations and the verdict."""
+
+    threat_model_used: bool
+    risks: list[dict[str, Any]]
+    not_scored: list[dict[str, Any]] = Field(default_factory=list)
+    matrix: list[list[int]]
+    recommendations: list[dict[str, Any]]
+    verdict: Verdict
+
+
+class ReportResult(_Result):
+    files: list[str]
+
+
+#: The typed result of each stage, by stage name (stages not listed hold a free-form result).
+STAGE_RESULTS: dict[str, type[BaseModel]] = {
+    "threat_model": ThreatModelResult,
+    "baseline": BaselineResult,
+    "attacks": AttacksResult,
+    "risk": RiskResult,
+    "report": ReportResult,
+}
+
+__all__ = [
+    "STAGE_RESULTS",
+    "AttacksResult",
+    "BaselineResult",
+    "LeftOut",
+    "ReportResult",
+    "RiskResult",
+    "ThreatModelResult",
+    "Verdict",
+]

@@ -1,0 +1,1 @@
+"""Reports rendered from the run record alone: Markdown, self-contained HTML, plots."""
