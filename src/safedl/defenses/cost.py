@@ -11,6 +11,8 @@ a report are measured the same way and never looked up in a table:
 * **training time** — wall seconds the defense spent building its artifact in this run (time
   it with :class:`Stopwatch`); 0 with ``reused=True`` when the artifact came from the store,
   whose original time goes in ``train_seconds_original``.
+* **clean accuracy** — :func:`accuracy_cost` scores the defended model and the baseline on
+  the same test images (the accuracy a defense gives up is part of its price).
 * **extra memory** — bytes of parameters and buffers of the defended module beyond the
   baseline's (an input transformation's tables, a detector's state), plus any state the
   defense keeps outside the module (``extra_state_bytes``), in MiB. Activation memory is not
@@ -29,11 +31,13 @@ import statistics
 import time
 from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
 import torch
 from torch import nn
 
 from safedl.defenses.base import DefenseContext, DefenseCost
+from safedl.evaluation.metrics import rate_of
 from safedl.models import ModelAdapter
 
 MIB = 1024.0 * 1024.0
@@ -78,6 +82,7 @@ def measure_latency(
     *,
     batch_size: int = 256,
     repeats: int = 5,
+    budget_seconds: float = 5.0,
 ) -> dict[str, float]:
     """Median milliseconds per image of batched prediction, for each model on ``probe``.
 
@@ -86,6 +91,9 @@ def measure_latency(
         probe: ``[N, C, H, W]`` images in [0, 1] (N > 0).
         batch_size: Images per forward pass.
         repeats: Timed rounds (after one warm-up pass per model); the median counts.
+        budget_seconds: When the warm-up shows that ``repeats`` rounds would take longer,
+            the probe is cut (down to one batch) and then the rounds (down to 3) to fit; a
+            slow, randomised model with many votes is timed on fewer images, never skipped.
 
     Returns:
         Milliseconds per image, by the names of ``models``.
@@ -98,8 +106,16 @@ def measure_latency(
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     names = list(models)
+    warm = 0.0
     for name in names:  # warm-up: allocator, kernels, lazy initialisation
+        start = time.perf_counter()
         models[name].predict(probe[:batch_size], batch_size=batch_size)
+        warm += time.perf_counter() - start
+    per_image = warm / min(len(probe), batch_size)  # all models, one image each
+    fits = int(budget_seconds / max(per_image * repeats, 1e-12))
+    probe = probe[: max(min(len(probe), fits), min(len(probe), batch_size))]
+    fit = int(budget_seconds / max(per_image * len(probe), 1e-12))
+    repeats = max(min(3, repeats), min(repeats, fit))
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
@@ -191,8 +207,25 @@ def defense_cost(
     )
 
 
+def accuracy_cost(ctx: DefenseContext, defended: ModelAdapter, n: int = 1000) -> dict[str, Any]:
+    """Clean accuracy of ``defended`` and of the baseline on the first ``n`` test images.
+
+    The accuracy a defense gives up is part of its price; both rates carry their 95% CIs.
+    Randomised models are scored on one draw per image, as a deployed model answers.
+    """
+    test = ctx.splits.test
+    x, y = test.x[:n], test.y[:n]
+    ok = defended.predict(x, batch_size=ctx.batch_size) == y
+    base_ok = ctx.baseline.predict(x, batch_size=ctx.batch_size) == y
+    return {
+        "clean_accuracy": rate_of(ok).to_dict(),
+        "baseline_clean_accuracy": rate_of(base_ok).to_dict(),
+    }
+
+
 __all__ = [
     "Stopwatch",
+    "accuracy_cost",
     "defense_cost",
     "measure_cost",
     "measure_latency",
