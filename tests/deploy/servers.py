@@ -9,6 +9,7 @@ the app counts every HTTP request that reaches it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import socket
@@ -40,13 +41,14 @@ class ServerState:
     window: float = 300.0
     return_score: bool = False  # label only, or label and a rounded top-1 score
     retry_after: bool = True  # send Retry-After with 429
+    delay: float = 0.0  # seconds the failing server spends on each prediction
     requests: int = 0
     predictions: dict[str, list[float]] = field(default_factory=dict)
 
     def reset(self, **settings: Any) -> None:
         """Clear the counters and restore the defaults (or apply ``settings``)."""
         defaults = ServerState(api_key=self.api_key, sha256=self.sha256)
-        for name in ("rate_limit", "window", "return_score", "retry_after"):
+        for name in ("rate_limit", "window", "return_score", "retry_after", "delay"):
             setattr(self, name, settings.get(name, getattr(defaults, name)))
         self.requests = 0
         self.predictions.clear()
@@ -193,6 +195,7 @@ def failing_app(state: ServerState) -> ASGIApp:
 
     @app.post("/v1/predict")
     async def predict(request: Request) -> Response:
+        await asyncio.sleep(state.delay)
         try:
             body = json.loads(await request.body())
             out = []

@@ -94,6 +94,10 @@ def test_failed_or_missing_results_are_not_evidence(tmp_path: Path) -> None:
     assert (
         run_checks([], run_dir=tmp_path / "b", only=["DC25"]).result("DC25").status is Status.SKIP
     )
+    model = tmp_path / "m.safetensors"
+    save_file(state_dict(), str(model))
+    pin = run_checks([model], run_dir=tmp_path / "b", only=["DC04"]).result("DC04")
+    assert pin.status is Status.SKIP and "names no assessed artifact" in pin.evidence
 
 
 def test_weights_path_instead_of_artifact_key(tmp_path: Path) -> None:

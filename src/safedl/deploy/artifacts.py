@@ -69,6 +69,12 @@ def check_pinned_hash(ctx: CheckContext) -> Outcome:
         if digest not in expected:
             mismatched.append((path, digest, expected, source))
     if not checked:
+        if ctx.evidence is not None:
+            return Outcome.skipped(
+                f"the --run record names no assessed artifact that exists under "
+                f"{ctx.display(ctx.evidence.run_dir)} (baseline artifact or weights); set "
+                "pinned_sha256 in the deploy config"
+            )
         return Outcome.skipped(
             "no pinned hash to compare with: pass --run RUN_DIR (the assessed artifact) or set "
             "pinned_sha256 in the deploy config"
