@@ -71,12 +71,13 @@ class MIFace(InversionAttack):
         best_cost = torch.full((m,), float("inf"))
         stale = torch.zeros(m, dtype=torch.long)
         active = torch.ones(m, dtype=torch.bool)
-        steps_run = 0
+        steps_run = image_steps = 0
         for _ in range(cfg.steps):
             idx = torch.nonzero(active).flatten()
             if len(idx) == 0:
                 break
             steps_run += 1
+            image_steps += len(idx)
             xa, ta = x[idx], targets[idx]
             u = torch.randn((cfg.samples, len(idx), *shape), generator=self.generator)
             probe = torch.cat([xa.unsqueeze(0), xa + cfg.sigma * u, xa - cfg.sigma * u])
@@ -96,6 +97,7 @@ class MIFace(InversionAttack):
             done = (best_cost[idx] <= cfg.gamma) | (stale[idx] >= cfg.patience)
             active[idx[done]] = False
         self.extra["steps_run"] = steps_run
+        self.extra["image_steps"] = image_steps  # queries = image_steps * (2 * samples + 1)
         self.extra["final_cost"] = float(best_cost.mean())
         return best
 

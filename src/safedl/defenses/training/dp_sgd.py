@@ -147,7 +147,6 @@ class DPSGD(Defense):
             shuffle=True,
             generator=gen,
         )
-        engine = opacus.PrivacyEngine(accountant=c.accountant, secure_mode=c.secure_mode)
         common = {
             "module": model.module,
             "optimizer": opt,
@@ -157,6 +156,7 @@ class DPSGD(Defense):
         }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # secure-RNG and accountant-range notices
+            engine = opacus.PrivacyEngine(accountant=c.accountant, secure_mode=c.secure_mode)
             if c.epsilon is not None:
                 private, opt, loader = engine.make_private_with_epsilon(
                     **common, target_epsilon=c.epsilon, target_delta=c.delta, epochs=epochs
