@@ -81,6 +81,23 @@ def test_privacy_and_extraction_results(tmp_path: Path) -> None:
     assert str(extraction.fidelity) == "0.90 [0.87, 0.92]"
 
 
+def test_results_in_the_privacy_modules_format(tmp_path: Path) -> None:
+    """Privacy entries store ``auc`` as a number and ``auc_ci`` beside it; results measured
+    on another model under test (a defended one) are not evidence about the assessed one."""
+    record = synthetic_record()
+    attacks = record["stages"]["attacks"]["result"]["attacks"]
+    attacks[1].update(auc=0.64, auc_ci=[0.6, 0.68], model="baseline", model_id="ab12")
+    attacks.append({**attacks[1], "auc": 0.9, "model": "defense:dp_sgd"})
+    attacks.append({**attacks[3], "fidelity": {"value": 0.99}, "model": "defense:dp_sgd"})
+    ev = Evidence.from_run_dir(make_run_dir(tmp_path, record))
+    scores, _ = ev.membership()
+    assert scores is not None and scores.auc is not None
+    assert (scores.auc.value, scores.auc.low, scores.auc.high) == (0.64, 0.6, 0.68)
+    extraction = ev.extraction()
+    assert extraction is not None and extraction.fidelity is not None
+    assert extraction.fidelity.value == 0.9 and extraction.model == "baseline"
+
+
 def test_failed_or_missing_results_are_not_evidence(tmp_path: Path) -> None:
     record = synthetic_record()
     for a in record["stages"]["attacks"]["result"]["attacks"]:

@@ -8,8 +8,10 @@ Today's record is a JSON dict; ``record["stages"][STAGE]["result"]`` holds each 
 output: ``threat_model`` (answers, attacker with query output and budgets, threats with id and
 level, plan), ``baseline`` (``artifact``: a store key under ``artifacts/``, or ``weights``: a
 path; dataset shape and classes), ``attacks`` (a list of results with family, attack, status,
-rates as ``{value, low, high, k, n}``, ``extra.queries``; privacy results carry ``auc``,
-extraction results ``fidelity`` and ``queries``) and ``risk``.
+rates as ``{value, low, high, k, n}``, ``extra.queries``, ``model`` — the model under test;
+privacy results carry ``auc`` (a number, with ``auc_ci``), extraction results ``fidelity`` and
+``queries``) and ``risk``. Measured privacy and extraction evidence is taken from results on
+the baseline model, the one whose artifact the record names.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class AttackEvidence:
     auc: Measure | None = None  # privacy
     fidelity: Measure | None = None  # extraction
     queries: float | None = None  # queries the attack used in all
+    model: str = "baseline"  # the model under test the result was measured on
 
     @property
     def done(self) -> bool:
@@ -132,6 +135,15 @@ def _measure(value: Any) -> Measure | None:
             float(high) if isinstance(high, int | float) else None,
         )
     return None
+
+
+def _with_interval(measure: Measure | None, interval: Any) -> Measure | None:
+    """``measure`` with a separate ``[low, high]`` (privacy results store ``auc_ci``)."""
+    if measure is None or measure.low is not None or not isinstance(interval, list):
+        return measure
+    if len(interval) == 2 and all(isinstance(v, int | float) for v in interval):
+        return Measure(measure.value, float(interval[0]), float(interval[1]))
+    return measure
 
 
 def _queries(entry: dict[str, Any]) -> float | None:
@@ -305,16 +317,23 @@ class Evidence:
                     params=dict(a.get("params") or {}),
                     success_rate=_measure(a.get("attack_success_rate")),
                     robust_accuracy=_measure(a.get("robust_accuracy")),
-                    auc=_measure(a.get("auc")),
+                    auc=_with_interval(_measure(a.get("auc")), a.get("auc_ci")),
                     fidelity=_measure(a.get("fidelity")),
                     queries=_queries(a),
+                    model=str(a.get("model") or "baseline"),
                 )
             )
         return out
 
+    def assessed_results(self, family: str) -> list[AttackEvidence]:
+        """Finished results of ``family`` measured on the assessed (baseline) model."""
+        return [
+            a for a in self.attacks() if a.family == family and a.done and a.model == "baseline"
+        ]
+
     def membership(self) -> tuple[AttackEvidence | None, AttackEvidence | None]:
         """The strongest finished privacy result with scores and with labels only (by AUC)."""
-        done = [a for a in self.attacks() if a.family == "privacy" and a.done and a.auc]
+        done = [a for a in self.assessed_results("privacy") if a.auc]
         scores = [a for a in done if not a.label_only]
         labels = [a for a in done if a.label_only]
 
@@ -325,7 +344,7 @@ class Evidence:
 
     def extraction(self) -> AttackEvidence | None:
         """The finished extraction result with the highest fidelity."""
-        done = [a for a in self.attacks() if a.family == "extraction" and a.done and a.fidelity]
+        done = [a for a in self.assessed_results("extraction") if a.fidelity]
         return max(done, key=lambda a: a.fidelity.value if a.fidelity else 0.0, default=None)
 
     def risk_levels(self) -> list[tuple[str, str, float]]:
