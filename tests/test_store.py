@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 
@@ -46,9 +47,18 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
 
 
 def test_record_save_load(tmp_path: Path) -> None:
-    rec = Record.new(tmp_path / "record.json", seed=3)
+    rec = Record.new(
+        tmp_path / "record.json",
+        seed=3,
+        safedl_version="0",
+        profile={"name": "p", "hash": "h"},
+        environment={},
+    )
     rec.stage("x").update(status="done", result={"v": 1})
     rec.save()
     again = Record.load(tmp_path / "record.json")
     assert again.is_done("x") and again.result("x") == {"v": 1}
-    assert again.data["record_version"].startswith("1.")
+    assert again.data["record_version"].startswith("2.")
+    rec.data["seed"] = "three"  # an invalid record is never written
+    with pytest.raises(ValueError, match="seed"):
+        rec.save()

@@ -7,16 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from safedl.config import (
-    Profile,
-    load_profile,
-    preset_names,
-    profile_from_dict,
-    profile_hash,
-    profile_schema,
-    profile_to_yaml,
-)
+from safedl.config import Profile, preset_names, profile_hash, profile_to_yaml
 from safedl.errors import ConfigError
+from safedl.profiles import load_profile, profile_from_dict, profile_schema
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -30,15 +23,16 @@ def test_presets_include_demo_and_fashion_mnist_and_all_validate() -> None:
     assert {"demo", "fashion-mnist"} <= set(names)
     for name in names:
         profile = load_profile(name)
-        assert profile.attacks, name
+        assert profile.attacks or profile.threat_model.preset, name  # a plan to run
 
 
 def test_demo_profile_contents() -> None:
     demo = load_profile("demo")
     assert demo.dataset.name == "digits"
     assert demo.model.name == "small_cnn"
-    assert {a.name for a in demo.attacks} == {"fgsm", "pgd", "square"}
+    assert demo.attacks == []  # its attacks come from its threat model's plan
     assert demo.threat_model.preset == "cloud-api"
+    assert [s.name for s in demo.evaluation.curve_attacks] == ["pgd"]
 
 
 def test_yaml_round_trip_preserves_profile(tmp_path: Path) -> None:
@@ -139,3 +133,18 @@ def test_shipped_traffic_signs_profile_validates() -> None:
     root = Path(__file__).resolve().parents[2]
     profile = load_profile(root / "traffic_signs_profile.yaml")
     assert profile.name == "traffic-signs"
+
+
+def test_threat_model_preset_and_answers_are_checked_with_the_file_named(tmp_path: Path) -> None:
+    bad = write(tmp_path, "name: x\nthreat_model: {preset: cloud-apy}\n")
+    with pytest.raises(ConfigError, match=r"p\.yaml: threat_model\.preset: .*cloud-api"):
+        load_profile(bad)
+    bad = write(tmp_path, "name: x\nthreat_model: {answers: {rate_limit: sometimes}}\n")
+    with pytest.raises(ConfigError, match=r"p\.yaml: threat_model\.answers"):
+        load_profile(bad)
+
+
+def test_workers_do_not_change_the_profile_hash() -> None:
+    a = profile_from_dict({"name": "w"})
+    b = profile_from_dict({"name": "w", "evaluation": {"workers": 2}})
+    assert profile_hash(a) == profile_hash(b)

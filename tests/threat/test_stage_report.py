@@ -23,11 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def only_fgsm(monkeypatch: pytest.MonkeyPatch) -> None:
     """An installation where only FGSM is registered: everything else is unavailable."""
+    import safedl.profiles
     import safedl.registry
+    import safedl.threat.plan
 
     fgsm = safedl.registry.ATTACKS.get("fgsm")
     small = Registry("attack", "safedl.test-none", _plugins={"fgsm": fgsm}, _loaded=True)
-    monkeypatch.setattr(safedl.registry, "ATTACKS", small)
+    for module in (safedl.registry, safedl.threat.plan, safedl.profiles):
+        monkeypatch.setattr(module, "ATTACKS", small)
 
 
 def _run_stage(data: dict[str, Any]) -> Any:
@@ -88,7 +91,7 @@ def test_report_shows_attacker_threats_references_unavailable_and_gaps(only_fgsm
     assert "| 1 | Model stealing through the query interface |" in section
     assert "AML.T0024.002" in section and "ML05" in section
     assert "`query_access=public`" in section  # the answers that raised it
-    assert "`model_stealing`" in section and "no attack plugin" in section
+    assert "`knockoff`" in section and "no attack plugin" in section
     assert "`deployment`: deployed both as a public cloud API" in section
 
 

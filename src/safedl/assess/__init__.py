@@ -8,9 +8,10 @@
 * :func:`worst_case` — worst case per budget from the stored per-example outcomes.
 """
 
-from safedl.assess.service import AssessSettings, assess_model, unit_key
+from safedl.assess.service import assess_model, unit_key
 from safedl.assess.standalone import AttackReport, assess_adapter, assess_one, prepare, run_spec
 from safedl.assess.target import ModelUnderTest, TrainingRecipe, check_finite
+from safedl.assess.units import AssessSettings
 from safedl.assess.worst_case import worst_case
 
 __all__ = [

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from safedl.assess.service import AssessSettings, assess_model
+from safedl.assess.service import assess_model
 from safedl.assess.target import ModelUnderTest
+from safedl.assess.units import AssessSettings
 from safedl.config.profile import PluginSpec
 from safedl.data import TensorData
 from safedl.registry import ATTACKS

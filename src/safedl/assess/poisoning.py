@@ -7,14 +7,12 @@ poisoned set and the victim are artifacts of the store, keyed by content hash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from safedl.assess.units import Unit
 from safedl.attacks.poisoning import PoisoningAttack, evaluate_poisoning
 from safedl.errors import ConfigError, PluginError
 from safedl.registry import ATTACKS
-
-if TYPE_CHECKING:
-    from safedl.assess.service import Unit
 
 FROM_WEIGHTS_NOTE = (
     "the model came from weights; the victim was trained from scratch with the profile's "

@@ -15,64 +15,45 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from safedl.assess.evasion import run_evasion
 from safedl.assess.poisoning import run_poisoning
 from safedl.assess.target import ModelUnderTest, check_finite
+from safedl.assess.units import AssessSettings, AttackRequest, Unit
 from safedl.config.profile import PluginSpec
 from safedl.data import TensorData
-from safedl.executor import Executor, SequentialExecutor
+from safedl.models import model_fingerprint
 from safedl.registry import ATTACKS
 from safedl.results import AttackEntry, parse_entry
 from safedl.results.labels import attack_label
-from safedl.store import ArtifactStore, content_key
+from safedl.store import content_key
 from safedl.threat.model import ThreatAssessment
-from safedl.threat.scope import ScopeVerdict, classify
+from safedl.threat.scope import classify
 
 log = logging.getLogger(__name__)
 
 POISONING_FAMILIES = ("poisoning", "backdoor")
 
 
-@dataclass
-class AssessSettings:
-    """How units run: where results go, the seed, batch size and the executor."""
-
-    store: ArtifactStore
-    seed: int = 0
-    batch_size: int = 256
-    #: Adversarial examples kept per evasion unit (plots, later stages).
-    keep_examples: int = 64
-    executor: Executor = field(default_factory=SequentialExecutor)
-
-
-@dataclass
-class Unit:
-    """One attack on one model: everything a worker needs, and the key it is stored under."""
-
-    key: str
-    spec: PluginSpec
-    target: ModelUnderTest
-    data: TensorData
-    settings: AssessSettings
-    scope: ScopeVerdict
-    adaptive: bool = False
-
-
-def unit_key(spec: PluginSpec, target: ModelUnderTest, data: TensorData, seed: int) -> str:
-    """Content key of running ``spec`` on ``target`` over ``data`` with ``seed``."""
+def unit_key(
+    spec: PluginSpec,
+    target: ModelUnderTest,
+    data: TensorData,
+    seed: int,
+    view: str | None = None,
+) -> str:
+    """Content key of running ``spec`` on ``target`` (through ``view``) over ``data``."""
     params = ATTACKS.make_config(spec.name, spec.params).model_dump(mode="json")
-    return content_key(
-        "attack",
-        {
-            "name": spec.name,
-            "params": params,
-            "seed": seed,
-            "data": data.fingerprint(),
-            "model": target.model_id,
-        },
-    )
+    what: dict[str, object] = {
+        "name": spec.name,
+        "params": params,
+        "seed": seed,
+        "data": data.fingerprint(),
+        "model": target.model_id,
+    }
+    if view is not None:
+        what["view"] = {"name": view, "model": model_fingerprint(target.view(view))}
+    return content_key("attack", what)
 
 
 def run_unit(unit: Unit) -> dict[str, object]:
@@ -93,7 +74,9 @@ def run_unit(unit: Unit) -> dict[str, object]:
         "scope": unit.scope.scope,
         "scope_reason": unit.scope.reason,
         "threat_ids": unit.scope.threat_ids,
-        "adaptive": unit.adaptive,
+        "adaptive": bool(unit.adaptive),
+        "adaptive_reason": unit.adaptive,
+        "view": unit.view,
     }
     log.info("attack %s on %s", unit.spec.name, unit.target.name)
     if info.family == "evasion":
@@ -116,11 +99,10 @@ def run_unit(unit: Unit) -> dict[str, object]:
 def assess_model(
     target: ModelUnderTest,
     data: TensorData,
-    plan: Sequence[PluginSpec],
+    plan: Sequence[PluginSpec | AttackRequest],
     settings: AssessSettings,
     *,
     threat: ThreatAssessment | None = None,
-    adaptive: Sequence[bool] | None = None,
     on_done: Callable[[int], None] | None = None,
 ) -> list[AttackEntry]:
     """Run every attack of ``plan`` on ``target`` over ``data``; one typed entry per attack.
@@ -129,10 +111,10 @@ def assess_model(
         target: The model under test (white-box and/or black-box access).
         data: The evaluation examples (evasion attacks perturb them; poisoning attacks measure
             their victims on ``target.recipe.test``).
-        plan: The attacks and their parameters (validated against each plugin's Config).
+        plan: The attacks and their parameters (validated against each plugin's Config); an
+            :class:`AttackRequest` can also run an attack on a view of the model (adaptive).
         settings: Store, seed, batch size and executor.
         threat: The threat model, to label each entry's scope (stress test, outside, ...).
-        adaptive: Per plan entry, whether it is an adaptive attack chosen for a defense.
         on_done: Called with the plan index as each unit finishes.
 
     Raises:
@@ -140,23 +122,25 @@ def assess_model(
         ModelError: the model's outputs are not finite.
     """
     check_finite(target, data)
-    flags = list(adaptive) if adaptive is not None else [False] * len(plan)
     units = []
-    for spec, flag in zip(plan, flags, strict=True):
+    for item in plan:
+        req = item if isinstance(item, AttackRequest) else AttackRequest(item)
+        spec = req.spec
         info = ATTACKS.get(spec.name)
         units.append(
             Unit(
-                key=unit_key(spec, target, data, settings.seed),
+                key=unit_key(spec, target, data, settings.seed, req.view),
                 spec=spec,
                 target=target,
                 data=data,
                 settings=settings,
                 scope=classify(spec.name, dict(spec.params), info.access, threat),
-                adaptive=flag,
+                view=req.view,
+                adaptive=req.adaptive,
             )
         )
     entries = settings.executor.map(run_unit, units, on_done)
     return [parse_entry(e) for e in entries]
 
 
-__all__ = ["POISONING_FAMILIES", "AssessSettings", "Unit", "assess_model", "run_unit", "unit_key"]
+__all__ = ["POISONING_FAMILIES", "assess_model", "run_unit", "unit_key"]

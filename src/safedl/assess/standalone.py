@@ -17,8 +17,9 @@ from typing import Any
 import torch
 import yaml
 
-from safedl.assess.service import AssessSettings, assess_model
+from safedl.assess.service import assess_model
 from safedl.assess.target import ModelUnderTest, TrainingRecipe
+from safedl.assess.units import AssessSettings
 from safedl.assess.validity import CheckLevel, check_bounds, run_checks
 from safedl.config.profile import DatasetConfig, ModelConfig, PluginSpec, TrainingConfig
 from safedl.data import DataSplits, TensorData, load_dataset

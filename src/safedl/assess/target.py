@@ -90,6 +90,16 @@ class ModelUnderTest:
             recipe=recipe,
         )
 
+    def view(self, name: str) -> ModelAdapter:
+        """The adaptive view called ``name``, or a clear error."""
+        try:
+            return self.views[name]
+        except KeyError:
+            raise ModelError(
+                f"model {self.name!r} has no view {name!r} (it has: "
+                f"{', '.join(sorted(self.views)) or 'none'})"
+            ) from None
+
     def white_box(self) -> ModelAdapter:
         """The adapter, or a clear error for a model reachable only through queries."""
         if self.adapter is None:

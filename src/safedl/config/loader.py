@@ -76,7 +76,9 @@ def profile_to_yaml(profile: Profile) -> str:
 
 
 def profile_hash(profile: Profile) -> str:
-    """Content hash of what determines a run's results (output settings and device excluded)."""
-    data = profile.model_dump(mode="json", exclude={"output", "device"})
+    """Content hash of what determines a run's results (output, device and workers excluded)."""
+    data = profile.model_dump(
+        mode="json", exclude={"output": True, "device": True, "evaluation": {"workers"}}
+    )
     blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()

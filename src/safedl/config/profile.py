@@ -139,6 +139,13 @@ class EvaluationConfig(Strict):
     )
     validity_checks: bool = Field(True, description="Run the validity checks after the attacks.")
     check_samples: int = Field(200, ge=1, description="Examples used by the validity checks.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes for independent units of work (attacks); 1 runs them "
+        "in this process, in order.",
+    )
 
 
 class OutputConfig(Strict):

@@ -12,6 +12,7 @@ from safedl.config.profile import Profile
 from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.errors import RunError
 from safedl.evaluation.metrics import Rate
+from safedl.executor import get_executor
 from safedl.models import FreshModel, ModelAdapter, build_model
 from safedl.pipeline.record import Record
 from safedl.store import ArtifactStore
@@ -128,9 +129,12 @@ class RunContext:
 
     def settings(self) -> AssessSettings:
         """How this run's units of work run (store, seed, batch size)."""
-        return AssessSettings(
-            self.store, seed=self.seed, batch_size=self.profile.evaluation.batch_size
-        )
+        ev = self.profile.evaluation
+        executor = get_executor("processes", ev.workers) if ev.workers > 1 else None
+        settings = AssessSettings(self.store, seed=self.seed, batch_size=ev.batch_size)
+        if executor is not None:
+            settings.executor = executor
+        return settings
 
     def threat(self) -> ThreatAssessment | None:
         """The threat model this run assessed, or None when the profile states none."""

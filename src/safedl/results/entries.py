@@ -47,6 +47,12 @@ class EntryBase(BaseModel):
     scope_reason: str = ""
     threat_ids: list[str] = Field(default_factory=list)
     adaptive: bool = Field(False, description="An adaptive attack chosen for a defense.")
+    adaptive_reason: str = Field("", description="Why the adaptive attack was chosen.")
+    view: str | None = Field(
+        None,
+        description="The view of the model the examples were computed on (BPDA, EOT, "
+        "the baseline for transfer); they are always scored on the model itself.",
+    )
     seconds: float | None = None
 
     #: Metric fields a finished entry of this family must carry.

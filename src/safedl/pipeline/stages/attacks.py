@@ -120,7 +120,7 @@ class _Analysis:
             f"analysis-{name}",
             {
                 "units": self.depends,
-                "evaluation": ev.model_dump(mode="json"),
+                "evaluation": ev.model_dump(mode="json", exclude={"workers"}),
                 "seed": self.ctx.seed,
             },
         )
