@@ -69,7 +69,7 @@ def test_medical_imaging_puts_privacy_first(results: dict[str, ThreatAssessment]
     r = results["medical-imaging"]
     assert _level(r, "membership-inference") in ("high", "critical")
     assert r.threats[0].goal == "privacy"
-    assert "membership_inference" in _plan(r)
+    assert {"loss_threshold", "lira"} <= _plan(r)
     assert r.attacker.budgets.eps["linf"] < 8 / 255  # medical images: a smaller budget
 
 
@@ -81,7 +81,7 @@ def test_face_auth_is_white_box_physical_and_targeted(
     assert r.attacker.query_output == "labels"
     assert _level(r, "physical-evasion") in ("high", "critical")
     assert _level(r, "weight-theft") in ("high", "critical")
-    assert {"pgd", "universal_patch", "model_inversion"} <= _plan(r)
+    assert {"pgd", "universal_patch", "mi_face"} <= _plan(r)
     assert any(p.params.get("targeted") for p in r.plan)
     assert not SCORE_BASED & _plan(r), "the phone returns unlock/deny, not scores"
 
@@ -90,10 +90,10 @@ def test_cloud_api_is_black_box_with_model_stealing(results: dict[str, ThreatAss
     r = results["cloud-api"]
     assert r.attacker.knowledge in ("grey-box", "black-box-scores")
     assert r.threats[0].id == "model-extraction"
-    assert "model_stealing" in _plan(r)
+    assert "knockoff" in _plan(r)
     assert _plan(r) >= SCORE_BASED
     assert not WHITE_BOX & _plan(r), "server-side weights: no white-box attacks"
-    stealing = next(p for p in r.plan if p.name == "model_stealing")
+    stealing = next(p for p in r.plan if p.name == "knockoff")
     assert stealing.params["max_queries"] == r.attacker.budgets.extraction_queries == 10_000
     square = next(p for p in r.plan if p.name == "square")
     assert square.params["max_queries"] == r.attacker.budgets.query_budget == 5_000

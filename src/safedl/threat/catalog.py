@@ -62,6 +62,12 @@ ATLAS: dict[str, str] = {
 TARGETED = when(all={"aims": "targeted"})
 #: The model is fine-tuned from a public backbone: poisons may only meet its last layers.
 PRETRAINED = when(all={"third_party": "pretrained"})
+#: The attacker reads confidence scores (or has the weights, and so can compute them).
+SCORES_OR_WEIGHTS = when(
+    any={"response_content": ("scores", "top_k"), "weights_exposure": ("on_device", "downloadable")}
+)
+#: Responses carry the label only: the label-only variants test what is left.
+LABELS_ONLY = when(all={"response_content": "label"})
 
 
 @dataclass(frozen=True)
@@ -228,7 +234,12 @@ THREATS: tuple[ThreatDef, ...] = (
         "privacy",
         ("AML.T0040", "AML.T0024.000"),
         ("ML04",),
-        (AttackTemplate("membership_inference"),),
+        (
+            # Scores (or the weights) allow the confidence-based attacks; LiRA trains shadows.
+            AttackTemplate("loss_threshold", {}, SCORES_OR_WEIGHTS),
+            AttackTemplate("lira", {"shadows": 8}, SCORES_OR_WEIGHTS),
+            AttackTemplate("label_only", {}, LABELS_ONLY),
+        ),
     ),
     ThreatDef(
         "model-inversion",
@@ -236,7 +247,7 @@ THREATS: tuple[ThreatDef, ...] = (
         "privacy",
         ("AML.T0040", "AML.T0024.001"),
         ("ML03",),
-        (AttackTemplate("model_inversion"),),
+        (AttackTemplate("mi_face"),),
     ),
     ThreatDef(
         "model-extraction",
@@ -244,7 +255,12 @@ THREATS: tuple[ThreatDef, ...] = (
         "privacy",
         ("AML.T0040", "AML.T0024.002", "AML.T0005"),
         ("ML05",),
-        (AttackTemplate("model_stealing", {"max_queries": "$extraction_queries"}),),
+        (
+            AttackTemplate("knockoff", {"max_queries": "$extraction_queries"}, SCORES_OR_WEIGHTS),
+            AttackTemplate(
+                "knockoff", {"max_queries": "$extraction_queries", "labels": "hard"}, LABELS_ONLY
+            ),
+        ),
     ),
     ThreatDef(
         "weight-theft",
