@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from safedl.assess.evasion import run_evasion
 from safedl.assess.poisoning import run_poisoning
@@ -56,13 +57,22 @@ def unit_key(
     return content_key("attack", what)
 
 
-def run_unit(unit: Unit) -> dict[str, object]:
+def reused(entry: dict[str, Any]) -> dict[str, Any]:
+    """A stored entry as read back: nothing in it was computed again."""
+    out = {**entry, "reused": True}
+    if out.get("family") in POISONING_FAMILIES and out.get("status") == "done":
+        out["poison_reused"] = True
+        out["victim"] = {**out.get("victim", {}), "reused": True}
+    return out
+
+
+def run_unit(unit: Unit) -> dict[str, Any]:
     """Run one unit, or read its stored result; returns the serialised entry."""
     store = unit.settings.store
     stored = store.get_json(unit.key)
     if stored is not None:
         log.info("attack %s on %s: reusing finished unit", unit.spec.name, unit.target.name)
-        return stored
+        return reused(stored)
     info = ATTACKS.get(unit.spec.name)
     common = {
         "attack": unit.spec.name,

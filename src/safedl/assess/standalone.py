@@ -143,6 +143,7 @@ def prepare(
             "reused": reused,
             "cache": str(cache),
             "epochs_run": meta["training"]["epochs_run"],
+            "seconds": meta["training"]["seconds"],
         }
     else:
         module = build_model(mcfg, splits.input_shape, splits.num_classes)

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from safedl.cli import console
 from safedl.cli.attack_cmd import attack_command
+from safedl.cli.defend_cmd import defend_command
 from safedl.cli.deploy_cmd import deploy_app
 from safedl.cli.plugins_cmd import attacks_app, defenses_app
 from safedl.cli.profile_cmd import profile_app
@@ -36,6 +37,7 @@ app.add_typer(threat_app, name="threat-model")
 app.add_typer(deploy_app, name="deploy")
 app.command("run")(run_command)
 app.command("attack")(attack_command)
+app.command("defend")(defend_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
 

@@ -33,7 +33,7 @@ import torch
 
 from safedl.config.profile import TrainingConfig
 from safedl.data import DataSplits, TensorData
-from safedl.models import ModelAdapter
+from safedl.models import ModelAdapter, OracleFactory
 from safedl.registry import PluginConfig
 from safedl.store import ArtifactStore, content_key
 
@@ -174,6 +174,8 @@ class DefendedModel:
         bpda_model: For a non-differentiable defense, the same model with its
             non-differentiable steps replaced by a differentiable approximation in the
             backward pass only (BPDA); forward outputs equal ``model``'s.
+        oracles: What a black-box attacker of the deployed model gets, when an output defense
+            changes it (top-1, rounded scores); None means the model's own Oracles.
     """
 
     defense: str
@@ -186,6 +188,7 @@ class DefendedModel:
     artifact: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     bpda_model: ModelAdapter | None = None
+    oracles: OracleFactory | None = None
 
 
 class Defense(ABC):

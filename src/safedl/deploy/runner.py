@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
     from safedl.deploy.probes.session import ProbeSession
 
 log = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("safedl")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def _open_probe(
@@ -149,14 +157,12 @@ def run_checks(
     finally:
         if ctx.probe is not None:
             ctx.probe.close()
-    import safedl
-
     return DeployReport(
         results=tuple(results),
         paths=tuple(str(p) for p in paths),
         run_dir=str(run_dir) if run_dir is not None else None,
         url=url,
-        safedl_version=safedl.__version__,
+        safedl_version=_version(),
         started=started,
         seconds=time.monotonic() - t0,
         probe_requests=ctx.probe.requests_sent if ctx.probe else 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -33,6 +34,8 @@ class RunContext:
     _baseline: ModelAdapter | None = field(default=None, repr=False)
     _evaluation_set: TensorData | None = field(default=None, repr=False)
     _target: ModelUnderTest | None = field(default=None, repr=False)
+    #: The applied defenses, ``(model name, DefendedModel)``, once the defense stage ran.
+    _defended: list[tuple[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def seed(self) -> int:

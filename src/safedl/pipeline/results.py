@@ -95,6 +95,48 @@ class RiskResult(_Result):
     verdict: Verdict
 
 
+class DefenseEntry(_Result):
+    """One applied defense: what it declares for its re-evaluation, its metrics, its cost."""
+
+    model: str
+    defense: str
+    kind: str
+    params: dict[str, Any]
+    model_id: str
+    artifact: str | None = None
+    adaptive_needs: dict[str, Any]
+    cost: dict[str, Any]
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class DefensesResult(_Result):
+    defenses: list[DefenseEntry]
+
+
+class ReEvaluatedModel(_Result):
+    """One defended model re-attacked: entries, per-budget worst cases and mitigation."""
+
+    defense: str
+    model: str
+    model_id: str
+    attacks: list[AttackEntry]
+    validity: list[Finding] = Field(default_factory=list)
+    budgets: list[dict[str, Any]] = Field(
+        description="Per (norm, ε): baseline, non-adaptive and adaptive worst-case robust "
+        "accuracy, the paired change with McNemar's p-value, the adaptive cascade."
+    )
+    clean: dict[str, Any]
+    adaptive_needs: dict[str, Any]
+    skipped: list[dict[str, Any]] = Field(default_factory=list)
+    residual_risks: list[dict[str, Any]] = Field(default_factory=list)
+    posture_after: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReEvaluationResult(_Result):
+    models: list[ReEvaluatedModel]
+    plot: str | None = Field(None, description="Clean vs worst-case robust accuracy figure.")
+
+
 class ReportResult(_Result):
     files: list[str]
 
@@ -105,6 +147,8 @@ STAGE_RESULTS: dict[str, type[BaseModel]] = {
     "baseline": BaselineResult,
     "attacks": AttacksResult,
     "risk": RiskResult,
+    "defenses": DefensesResult,
+    "reevaluation": ReEvaluationResult,
     "report": ReportResult,
 }
 
@@ -112,7 +156,11 @@ __all__ = [
     "STAGE_RESULTS",
     "AttacksResult",
     "BaselineResult",
+    "DefenseEntry",
+    "DefensesResult",
     "LeftOut",
+    "ReEvaluatedModel",
+    "ReEvaluationResult",
     "ReportResult",
     "RiskResult",
     "ThreatModelResult",

@@ -53,6 +53,8 @@ def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
         baseline=stages.get("baseline", {}).get("result", {}),
         threat=stages.get("threat_model", {}).get("result", {}),
         risk=stages.get("risk", {}).get("result", {}),
+        defenses=stages.get("defenses", {}).get("result", {}),
+        reevaluation=stages.get("reevaluation", {}).get("result", {}),
         attacks=attacks,
         entries=annotate(attacks),
         scope_words=SCOPE_WORDS,

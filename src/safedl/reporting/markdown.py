@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from safedl.reporting.markdown_defenses import defenses_markdown
 from safedl.reporting.markdown_risk import poisoning_markdown, risk_markdown, summary_markdown
 from safedl.reporting.summary import SCOPE_WORDS, annotate
 from safedl.results.labels import number
@@ -173,6 +174,10 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         *risk_markdown(
             stages.get("risk", {}).get("result", {}), stages.get("risk", {}).get("note")
+        ),
+        *defenses_markdown(
+            stages.get("defenses", {}).get("result", {}),
+            stages.get("reevaluation", {}).get("result", {}),
         ),
         "## Stages",
         "| stage | status | seconds | note |",

@@ -54,6 +54,7 @@ class EntryBase(BaseModel):
         "the baseline for transfer); they are always scored on the model itself.",
     )
     seconds: float | None = None
+    reused: bool = Field(False, description="Read from the store: the unit had finished before.")
 
     #: Metric fields a finished entry of this family must carry.
     required_when_done: ClassVar[tuple[str, ...]] = ()

@@ -43,7 +43,7 @@ def test_badnets_runs_as_a_pipeline_stage(tmp_path: Path) -> None:
     for path in entry["plots"].values():
         assert (run.run_dir / path).stat().st_size > 1000
     report = (run.run_dir / "report.md").read_text()
-    (row,) = [line for line in report.splitlines() if line.startswith("| badnets |")]
+    (row,) = [line for line in report.splitlines() if line.startswith("| BadNets, 10% poisoned")]
     assert "| from scratch |" in row and " → " in row  # the victim and the target probability
     assert "Target-class probability" in (run.run_dir / "report.html").read_text()
     again = run_profile(profile_from_dict(PROFILE), out=tmp_path / "r")

@@ -32,12 +32,11 @@ def write_plots(
         poisoned = load_poisoned_set(store, entry.poison_artifact, train)
         attack = ATTACKS.create(entry.attack, entry.params, seed=seed)
         if isinstance(attack, BackdoorAttack) and poisoned.trigger:
-            attack.use_trigger(poisoned.trigger)
             shown = test.x[attack.eligible(test.y)][:5]
             made["trigger"] = plot_trigger(
-                attack.trigger_image(),
+                attack.trigger_image(poisoned.trigger),
                 shown,
-                attack.apply_trigger(shown),
+                attack.apply_trigger(shown, poisoned.trigger),
                 directory / f"{stem}-trigger.png",
                 f"{entry.attack}: trigger",
             )

@@ -1,0 +1,87 @@
+"""Markdown section of the defenses and their adaptive re-evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from safedl.results.labels import number
+
+
+def _pct(rate: dict[str, Any] | None) -> str:
+    if not rate:
+        return "n/a"
+    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
+
+
+def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) -> list[str]:
+    """Before/after table per defense and budget, costs, and the calls-out of masking."""
+    applied = {d["model"]: d for d in defenses.get("defenses", [])}
+    models = reevaluation.get("models", [])
+    if not applied:
+        return []
+    lines = [
+        "## Defenses and their adaptive re-evaluation",
+        "",
+        "Each defended model is re-attacked with the baseline's plan and then with adaptive "
+        "attacks chosen from what the defense declares (BPDA, EOT, transfer from the baseline, "
+        "Square at 5,000 queries), each on the examples still robust. The robust accuracy is the "
+        "per-example worst case over all of them; the plan-only figure is labelled "
+        "*non-adaptive* and is never the result.",
+        "",
+        "| defense | budget | clean (baseline → defended) | robust, baseline | robust, defended "
+        "(adaptive) | non-adaptive | change (paired) | McNemar p | latency | training |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for m in models:
+        cost = applied.get(m["model"], {}).get("cost", {})
+        clean = m["clean"]
+        for b in m["budgets"]:
+            d = b["mitigation"]
+            lines.append(
+                f"| {m['model']} | {b['norm']} ε = {number(b['eps'])} | "
+                f"{_pct(clean['baseline'])} → {_pct(clean['defended'])} | "
+                f"{_pct(b['baseline_robust_accuracy'])} | **{_pct(b['robust_accuracy'])}** | "
+                f"{_pct(b['non_adaptive_robust_accuracy'])} | "
+                f"{100 * d['difference']:+.1f} pts "
+                f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}] | "
+                f"{d['p_value']:.2g} | {cost.get('latency_ratio', 0):.2f}× | "
+                f"{cost.get('train_seconds', 0):.1f} s |"
+            )
+            if b["holds_only_without_adaptive_attacks"]:
+                notes.append(
+                    f"- **{m['model']} holds only without adaptive attacks** at "
+                    f"{b['norm']} ε = {number(b['eps'])}: {_pct(b['non_adaptive_robust_accuracy'])}"
+                    f" against the plan, {_pct(b['robust_accuracy'])} against adaptive attacks."
+                )
+            for step in b["cascade"]:
+                notes.append(
+                    f"  - {m['model']}, {step['adaptive']}: ran on {step['ran_on']} examples, "
+                    f"{step.get('robust_after', 0)} still robust"
+                )
+        after = m.get("posture_after", {})
+        if after:
+            notes.append(
+                f"- Posture after {m['model']}: **{after.get('posture', 'unknown')}** — "
+                f"{after.get('headline', '')}"
+            )
+        failed = [f["id"] for f in m.get("validity", []) if f["status"] == "fail"]
+        if failed:
+            notes.append(f"- Validity checks failed on {m['model']}: {', '.join(failed)}")
+        for s in m.get("skipped", []):
+            notes.append(f"- {m['model']}: {s['attack']} not re-run — {s['why']}")
+        metrics = applied.get(m["model"], {}).get("metrics") or {}
+        if metrics:
+            shown = ", ".join(
+                f"{k}: {v}" for k, v in metrics.items() if not isinstance(v, dict | list)
+            )
+            if shown:
+                notes.append(f"- {m['model']} metrics: {shown}")
+    plot = reevaluation.get("plot")
+    out = [*lines, "", *notes]
+    if plot:
+        out += ["", f"![clean vs worst-case robust accuracy]({plot})"]
+    return [*out, ""]
+
+
+__all__ = ["defenses_markdown"]
