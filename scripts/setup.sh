@@ -16,7 +16,7 @@ pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     echo "setup: NVIDIA GPU found, installing torch with CUDA"
-    pip install "torch>=2.2"
+    pip install "torch>=2.6"
   else
     echo "setup: no GPU, installing a CPU build of torch"
     # 1. a local CPU wheel where the machine has one; 2. PyTorch's CPU index; 3. the registry.

@@ -45,12 +45,14 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
         "attacks",
         "risk",
         "defenses",
-        "evaluation",
+        "reevaluation",
+        "deploy",
         "report",
     ]
     assert stages["baseline"]["status"] == "done"
     assert stages["threat_model"]["status"] == "skipped"  # QUICK states no threat model
-    assert stages["defenses"]["status"] == "skipped" and "not built" in stages["defenses"]["note"]
+    assert stages["defenses"]["status"] == "skipped" and "no defenses" in stages["defenses"]["note"]
+    assert stages["deploy"]["status"] == "done" and stages["deploy"]["result"]["counts"]
     risks = stages["risk"]["result"]["risks"]
     assert stages["risk"]["status"] == "done" and len(risks) == 2
     assert all(0 <= r["score"] <= r["pessimistic_score"] <= 10 for r in risks)
@@ -66,6 +68,7 @@ def test_run_writes_record_report_profile_and_artifacts(tmp_path: Path) -> None:
         assert (d / rel).stat().st_size > 1000
     report = (d / "report.md").read_text()
     assert "| PGD, L∞ ε = 0.1, white-box |" in report and "Clean test accuracy" in report
+    assert "DC01" in report  # the deployment checklist is a section of the report
 
 
 def test_second_run_resumes_without_redoing_work(tmp_path: Path) -> None:

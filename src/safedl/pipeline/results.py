@@ -137,6 +137,15 @@ class ReEvaluationResult(_Result):
     plot: str | None = Field(None, description="Clean vs worst-case robust accuracy figure.")
 
 
+class DeployResult(_Result):
+    """The deployment checklist run on this run's record and artifact."""
+
+    counts: dict[str, int]
+    worst: str | None = None
+    checks: dict[str, Any]
+    markdown: str
+
+
 class ReportResult(_Result):
     files: list[str]
 
@@ -149,6 +158,7 @@ STAGE_RESULTS: dict[str, type[BaseModel]] = {
     "risk": RiskResult,
     "defenses": DefensesResult,
     "reevaluation": ReEvaluationResult,
+    "deploy": DeployResult,
     "report": ReportResult,
 }
 

@@ -55,6 +55,7 @@ def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
         risk=stages.get("risk", {}).get("result", {}),
         defenses=stages.get("defenses", {}).get("result", {}),
         reevaluation=stages.get("reevaluation", {}).get("result", {}),
+        deploy=stages.get("deploy", {}).get("result", {}),
         attacks=attacks,
         entries=annotate(attacks),
         scope_words=SCOPE_WORDS,

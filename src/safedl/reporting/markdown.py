@@ -179,6 +179,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             stages.get("defenses", {}).get("result", {}),
             stages.get("reevaluation", {}).get("result", {}),
         ),
+        stages.get("deploy", {}).get("result", {}).get("markdown", ""),
         "## Stages",
         "| stage | status | seconds | note |",
         "|---|---|---|---|",

@@ -4,6 +4,7 @@ from safedl.pipeline.stages.attacks import AttackStage
 from safedl.pipeline.stages.base import NotBuiltStage, Stage, StageOutcome
 from safedl.pipeline.stages.baseline import BaselineStage
 from safedl.pipeline.stages.defenses import DefenseStage
+from safedl.pipeline.stages.deploy import DeployStage
 from safedl.pipeline.stages.reevaluation import ReEvaluationStage
 from safedl.pipeline.stages.report import ReportStage
 from safedl.pipeline.stages.risk import RiskStage
@@ -11,7 +12,7 @@ from safedl.pipeline.stages.threat_model import ThreatModelStage
 
 
 def default_stages() -> list[Stage]:
-    """Threat model → baseline → attacks → risk → defenses → re-evaluation → report."""
+    """Threat model → baseline → attacks → risk → defenses → re-evaluation → deploy checks → report."""
     return [
         ThreatModelStage(),
         BaselineStage(),
@@ -19,6 +20,7 @@ def default_stages() -> list[Stage]:
         RiskStage(),
         DefenseStage(),
         ReEvaluationStage(),
+        DeployStage(),
         ReportStage(),
     ]
 
