@@ -95,6 +95,9 @@ def test_defense_declares_output_and_the_mitigation_rule(victim: Victim) -> None
         _context(victim)
     )
     assert defended.kind == "output" and defended.adaptive.output == "label"
+    assert defended.oracles is not None
+    x = victim.target.test.x[:8]
+    assert torch.equal(defended.oracles(output="probs")(x), victim.model.predict(x))
     assert defended.model is victim.model and defended.model_id != model_fingerprint(victim.model)
     assert defended.cost.latency_ms > 0 and defended.cost.baseline_latency_ms > 0
     required = {r["attack"] for r in defended.metrics["mitigation_requires"]}

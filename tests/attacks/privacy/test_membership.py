@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 from tests.attacks.privacy.game import SHADOWS, Game
 from torch import nn
 
-from safedl.attacks.privacy import PrivacyResult, run_privacy_attack
+from safedl.attacks.privacy import PrivacyResult, PrivacyTarget, run_privacy_attack
 from safedl.attacks.privacy.inversion_base import train_evaluator
 from safedl.attacks.privacy.shadows import train_shadows
+from safedl.config import DatasetConfig, ModelConfig, TrainingConfig
+from safedl.data import load_dataset
 from safedl.defenses.output.policy import OutputPolicy, hardened_oracles
 from safedl.errors import ConfigError
-from safedl.models import ModelAdapter, local_oracles
+from safedl.executor import Executor, ProcessExecutor, SequentialExecutor
+from safedl.models import FreshModel, ModelAdapter, local_oracles
+from safedl.store import ArtifactStore
 
 
 def _run(
@@ -146,3 +151,37 @@ def test_budget_and_config_are_enforced(game: Game) -> None:
         run_privacy_attack("lira", local_oracles(game.target), game.privacy, params={"shadows": 3})
     with pytest.raises(ConfigError):
         run_privacy_attack("lira", local_oracles(game.target), game.privacy, params={"shadow": 4})
+
+
+@pytest.mark.slow
+def test_shadows_trained_in_worker_processes_equal_sequential_ones(tmp_path: Path) -> None:
+    splits = load_dataset(DatasetConfig(name="digits"), seed=0)
+    fresh = FreshModel(
+        ModelConfig(name="mlp", params={"hidden": [32]}),
+        splits.input_shape,
+        splits.num_classes,
+        seed=0,
+        device="cpu",
+    )
+    idx = torch.arange(400)
+
+    def target(store: str, executor: Executor) -> PrivacyTarget:
+        return PrivacyTarget(
+            members=splits.train.subset(idx[:100]),
+            non_members=splits.test.subset(idx[:100]),
+            population=splits.train.subset(idx[100:400]),
+            new_model=fresh,
+            training=TrainingConfig(epochs=3, batch_size=64),
+            model_spec={"name": "mlp"},
+            store=ArtifactStore(tmp_path / store),
+            executor=executor,
+        )
+
+    seq = train_shadows(target("seq", SequentialExecutor()), 2)
+    par = train_shadows(target("par", ProcessExecutor(2)), 2)
+    assert seq.keys == par.keys and par.trained == 2
+    for a, b in zip(seq.models, par.models, strict=True):
+        for (name, p), (_, q) in zip(
+            a.module.state_dict().items(), b.module.state_dict().items(), strict=True
+        ):
+            assert torch.equal(p, q), name

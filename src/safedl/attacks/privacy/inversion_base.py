@@ -132,6 +132,11 @@ def _distances(images: Tensor, targets: Tensor, means: Tensor) -> tuple[Tensor, 
     return own, other, d.argmin(1) == targets
 
 
+def _name(target: PrivacyTarget, c: int) -> str:
+    names = target.classes
+    return names[c] if names is not None and c < len(names) else str(c)
+
+
 class InversionAttack(ABC):
     """Base class of model inversion attacks: one method, :meth:`invert`."""
 
@@ -211,7 +216,8 @@ class InversionAttack(ABC):
         measure = oracles(output="probs", budget=None)
         conf = measure(images).gather(1, targets.view(-1, 1)).squeeze(1)
         per_class = {
-            str(c): {
+            _name(target, c): {
+                "class": c,
                 "evaluator_hit": float(hit[targets == c].double().mean()),
                 "target_confidence": float(conf[targets == c].double().mean()),
                 "distance_to_class_mean": float(own[targets == c].mean()),

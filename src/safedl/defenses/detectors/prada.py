@@ -265,7 +265,9 @@ class Prada(Defense):
         times: dict[str, list[float]] = {"plain": [], "monitored": []}
         for r in range(3):
             watched = self.oracles(plain, self.detector(threshold), "latency")
-            pair = (("plain", plain(output="probs")), ("monitored", watched(output="probs")))
+            # A counted Oracle, as a client gets: uncounted (measurement) ones are not watched.
+            client = watched(output="probs", budget=len(probe))
+            pair = (("plain", plain(output="probs")), ("monitored", client))
             for name, oracle in pair if r % 2 == 0 else reversed(pair):
                 t0 = time.perf_counter()
                 oracle(probe)

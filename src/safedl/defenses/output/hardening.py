@@ -157,6 +157,7 @@ class OutputHardening(Defense):
                 baseline_latency_ms=latency["plain"],
                 baseline_train_seconds=ctx.baseline_train_seconds,
             ),
+            oracles=hardened,
             metrics={
                 "policy": policy.to_dict(),
                 "mitigation_requires": [dict(r) for r in MITIGATION_REQUIRES],

@@ -210,7 +210,7 @@ class DPSGD(Defense):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model, replaced = dp_compatible(ctx.new_model())
-        key = self.key(ctx, model=ctx.model_spec)
+        key = self.key(ctx, model=ctx.model_spec, training=ctx.training.model_dump(mode="json"))
         reused = ctx.store.has(key)
         if reused:
             meta = ctx.store.load_model(key, model.module)["dp"]
