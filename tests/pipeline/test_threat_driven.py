@@ -119,3 +119,32 @@ def test_the_record_is_typed_and_validated_on_load(tmp_path: Path) -> None:
     path.write_text(json.dumps(data)[:200])  # truncated
     with pytest.raises(RunError, match="cannot read the run record"):
         Record.load(path)
+
+
+def test_privacy_and_extraction_attacks_run_score_and_report(tmp_path: Path) -> None:
+    profile = profile_from_dict(
+        {
+            **BASE,
+            "name": "leaks",
+            "threat_model": {
+                "preset": "cloud-api",
+                "answers": {"modality": "small_grayscale", "rate_limit": "strict"},
+            },
+            "attacks": [
+                {"name": "knockoff", "params": {"max_queries": 1000}},
+                {"name": "loss_threshold", "params": {}},
+            ],
+        }
+    )
+    run = run_profile(profile, out=tmp_path / "r")
+    stolen, member = run.record.result("attacks")["attacks"]
+    assert stolen["family"] == "extraction" and stolen["status"] == "done"
+    assert 0 <= stolen["fidelity"]["value"] <= 1 and stolen["queries"] <= 1000
+    assert stolen["scope"] == "in_threat_model"  # the critical model-extraction threat
+    assert member["family"] == "privacy" and 0 <= member["auc"] <= 1
+    risks = {r["attack"]: r for r in run.record.result("risk")["risks"]}
+    assert "stolen copy agrees" in risks["knockoff"]["factors"][0]["reason"]
+    untested = {t["id"] for t in run.record.result("risk")["verdict"]["untested"]}
+    assert "model-extraction" not in untested
+    report = (run.run_dir / "report.md").read_text()
+    assert "### Privacy and model extraction" in report

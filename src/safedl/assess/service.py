@@ -19,6 +19,7 @@ from typing import Any
 
 from safedl.assess.evasion import run_evasion
 from safedl.assess.poisoning import run_poisoning
+from safedl.assess.privacy import run_extraction, run_privacy
 from safedl.assess.target import ModelUnderTest, check_finite
 from safedl.assess.units import AssessSettings, AttackRequest, Unit
 from safedl.config.profile import PluginSpec
@@ -93,6 +94,10 @@ def run_unit(unit: Unit) -> dict[str, Any]:
         entry = run_evasion(unit, common)
     elif info.family in POISONING_FAMILIES:
         entry = run_poisoning(unit, common)
+    elif info.family == "privacy":
+        entry = run_privacy(unit, common)
+    elif info.family == "extraction":
+        entry = run_extraction(unit, common)
     else:
         entry = {
             **common,

@@ -52,6 +52,25 @@ def _poisoning_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _privacy_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("attack", "scope", "measured", "queries")
+    for a in rows:
+        if a.get("family") == "privacy" and a.get("auc") is not None:
+            measured = f"AUC {a['auc']:.3f}, balanced accuracy {_pct(a.get('balanced_accuracy'))}"
+        elif a.get("family") == "extraction":
+            measured = f"fidelity {_pct(a.get('fidelity'))}, accuracy {_pct(a.get('accuracy'))}"
+        else:
+            measured = "see the report"
+        q = a.get("queries")
+        table.add_row(
+            escape(a.get("label", "").split(",")[0] or a["attack"]),
+            SCOPE_WORDS.get(a.get("scope", ""), ""),
+            measured,
+            str(q.get("total", q) if isinstance(q, dict) else q),
+        )
+    return table
+
+
 def run_command(
     profile: str = typer.Argument("demo", help="Profile file or preset name (default: demo)."),
     out: str | None = typer.Option(None, "--out", "-o", help="Run directory."),
@@ -74,6 +93,9 @@ def run_command(
         console.out.print(_evasion_table(evasion))
     if poisoning:
         console.out.print(_poisoning_table(poisoning))
+    leaks = [a for a in done if a.get("family") in ("privacy", "extraction")]
+    if leaks:
+        console.out.print(_privacy_table(leaks))
     for a in attacks:
         if a.get("status") != "done":
             console.out.print(

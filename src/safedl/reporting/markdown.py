@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from safedl.reporting.markdown_defenses import defenses_markdown
-from safedl.reporting.markdown_risk import poisoning_markdown, risk_markdown, summary_markdown
+from safedl.reporting.markdown_risk import (
+    poisoning_markdown,
+    privacy_markdown,
+    risk_markdown,
+    summary_markdown,
+)
 from safedl.reporting.summary import SCOPE_WORDS, annotate
 from safedl.results.labels import number
 from safedl.threat.report import threat_model_markdown
@@ -77,6 +82,7 @@ def _attacks(result: dict[str, Any]) -> list[str]:
             f"Each evasion attack ran on the same {n} test examples; intervals are 95% Wilson.",
         ]
     lines += poisoning_markdown(attacks)
+    lines += privacy_markdown(attacks)
     unreliable = [a for a in attacks if a.get("status") == "done" and not a["reliable"]]
     for a in unreliable:
         lines.append(

@@ -137,3 +137,47 @@ def risk_markdown(result: dict[str, Any], note: str | None) -> list[str]:
                 f"{rec['reason']} | {rec['expected_effect']} |"
             )
     return [*lines, ""]
+
+
+def _rate(value: Any) -> str:
+    """A rate with its interval, or a dash when there is none."""
+    return _pct(value) if isinstance(value, dict) and "value" in value else "—"
+
+
+def privacy_markdown(attacks: list[dict[str, Any]]) -> list[str]:
+    """Table of membership-inference, inversion and extraction results."""
+    rows = [
+        a
+        for a in attacks
+        if a.get("family") in ("privacy", "extraction") and a.get("status") == "done"
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "### Privacy and model extraction",
+        "",
+        "| attack | members / non-members | AUC | balanced accuracy | TPR at 1% FPR | "
+        "fidelity | stolen accuracy | queries |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for a in rows:
+        tpr = (a.get("tpr_at_fpr") or {}).get("0.01")
+        if isinstance(tpr, dict) and "status" in tpr and "value" not in tpr:
+            tpr_s = str(tpr["status"])
+        else:
+            tpr_s = _rate(tpr)
+        auc = f"{a['auc']:.3f}" if a.get("auc") is not None else "—"
+        q = a.get("queries")
+        cells = [
+            a.get("label") or a["attack"],
+            f"{a.get('members', '—')} / {a.get('non_members', '—')}",
+            auc,
+            _rate(a.get("balanced_accuracy")),
+            tpr_s,
+            _rate(a.get("fidelity")),
+            _rate(a.get("accuracy")),
+            str(q.get("total", q) if isinstance(q, dict) else q),
+        ]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines

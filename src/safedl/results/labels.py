@@ -25,6 +25,14 @@ DISPLAY = {
     "blend": "blend backdoor",
     "wanet": "WaNet",
     "clean_label_backdoor": "clean-label backdoor",
+    "loss_threshold": "membership inference (loss threshold)",
+    "shadow_models": "membership inference (shadow models)",
+    "lira": "membership inference (LiRA)",
+    "rmia": "membership inference (RMIA)",
+    "label_only": "membership inference (label-only)",
+    "mi_face": "model inversion (MI-Face)",
+    "knockoff": "model stealing (Knockoff Nets)",
+    "jacobian": "model stealing (Jacobian augmentation)",
 }
 NORMS = {"linf": "L∞", "l2": "L2", "l0": "L0"}
 ACCESS = {

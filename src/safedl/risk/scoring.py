@@ -98,9 +98,22 @@ def _impact(r: dict[str, Any]) -> tuple[float, float, str]:
                 " on the clean model"
             ),
         )
-    if r.get("advantage") is not None:
-        adv = float(r["advantage"])
-        return adv, adv, f"membership advantage {adv:.2f}"
+    if family == "privacy" and r.get("auc") is not None:
+        # Membership advantage over guessing, from the ROC AUC: 2 · (AUC − ½), floored at 0.
+        auc = float(r["auc"])
+        high = float((r.get("auc_ci") or [auc, auc])[1])
+        point, pess = max(0.0, 2 * auc - 1), max(0.0, 2 * high - 1)
+        return point, pess, f"membership AUC {auc:.3f} (advantage {point:.2f})"
+    if family == "extraction" and isinstance(r.get("fidelity"), dict):
+        f = r["fidelity"]
+        queries = r.get("queries")
+        return (
+            float(f["value"]),
+            float(f["high"]),
+            f"stolen copy agrees with the model on {100 * f['value']:.1f}% ({queries} queries)",
+        )
+    if not r.get("attack_success_rate"):
+        return 0.0, 0.0, "no measured success rate"
     a = r["attack_success_rate"]
     extra = ""
     if r.get("minimum_norm") and r.get("extra", {}).get("accuracy_at_eps"):
