@@ -38,7 +38,9 @@ def test_units_are_stored_and_reused_by_content_key(
     assert all(e.model == "baseline" and e.model_id == target.model_id for e in first)
     assert first[0].label == "FGSM, L∞ ε = 0.1, white-box"
     again = assess_model(target, _data(data), PLAN, settings)
-    assert [e.model_dump() for e in again] == [e.model_dump() for e in first]
+    assert all(e.reused for e in again) and not any(e.reused for e in first)
+    same = [e.model_dump(exclude={"reused"}) for e in again]
+    assert same == [e.model_dump(exclude={"reused"}) for e in first]
     # another model (retrained weights at the same "path") gets other units, never stale ones
     other = ModelAdapter(
         torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10)),
