@@ -11,6 +11,7 @@ from rich.table import Table
 
 from safedl.assess.standalone import AttackReport, Standalone, parse_params, run_spec
 from safedl.cli import console
+from safedl.cli.console import pct
 from safedl.reporting.markdown_risk import victim_training
 from safedl.results import EvasionEntry, PoisoningEntry
 
@@ -23,12 +24,6 @@ RATES = (
     "baseline_attack_success_rate",
 )
 CHECKS = {"basic": "basic", "full": "full", "none": None}
-
-
-def _pct(rate: Any) -> str:
-    if rate is None:
-        return "—"
-    return f"{100 * rate.value:.1f}% [{100 * rate.low:.1f}, {100 * rate.high:.1f}]"
 
 
 def attack_command(
@@ -116,9 +111,9 @@ def _flat(
 
 
 def _evasion_rows(table: Table, entry: EvasionEntry) -> None:
-    table.add_row("clean accuracy", _pct(entry.clean_accuracy))
-    table.add_row("robust accuracy", _pct(entry.robust_accuracy))
-    table.add_row("attack success rate", _pct(entry.attack_success_rate))
+    table.add_row("clean accuracy", pct(entry.clean_accuracy))
+    table.add_row("robust accuracy", pct(entry.robust_accuracy))
+    table.add_row("attack success rate", pct(entry.attack_success_rate))
     for norm in ("linf", "l2", "l0"):
         n = entry.norms.get(norm, {"mean": 0.0, "median": 0.0})
         table.add_row(f"{norm} norm (mean / median)", f"{n['mean']:.4f} / {n['median']:.4f}")
@@ -135,11 +130,11 @@ def _poisoning_rows(table: Table, entry: PoisoningEntry) -> None:
         "backdoor": "attack success rate (triggered, non-target)",
         "poisoning": "attack success rate",
     }[entry.family]
-    table.add_row("victim clean accuracy", _pct(entry.clean_accuracy))
-    table.add_row("baseline clean accuracy", _pct(entry.baseline_accuracy))
+    table.add_row("victim clean accuracy", pct(entry.clean_accuracy))
+    table.add_row("baseline clean accuracy", pct(entry.baseline_accuracy))
     table.add_row("accuracy drop", f"{100 * (entry.accuracy_drop or 0.0):+.2f} points")
-    table.add_row(success, _pct(entry.attack_success_rate))
-    table.add_row("same, on the baseline", _pct(entry.baseline_attack_success_rate))
+    table.add_row(success, pct(entry.attack_success_rate))
+    table.add_row("same, on the baseline", pct(entry.baseline_attack_success_rate))
     if entry.target_class_probability is not None:
         p = entry.target_class_probability
         table.add_row(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -54,3 +55,16 @@ def _rich_progress(description: str, total: float | None) -> Iterator[Task]:
 def error(message: str) -> None:
     """Print a user error: one message, no traceback."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+
+
+def pct(rate: Any) -> str:
+    """A rate with its 95% interval, ``62.1% [57.0, 67.0]``: a dict or an object with
+    ``value``, ``low`` and ``high``; a dash for none."""
+    if not rate:
+        return "—"
+    v, lo, hi = (
+        (rate["value"], rate["low"], rate["high"])
+        if isinstance(rate, dict)
+        else (rate.value, rate.low, rate.high)
+    )
+    return f"{100 * v:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"

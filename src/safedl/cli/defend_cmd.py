@@ -11,13 +11,8 @@ from rich.table import Table
 from safedl.assess.defend import defend_spec
 from safedl.assess.standalone import parse_params
 from safedl.cli import console
+from safedl.cli.console import pct
 from safedl.results.labels import number
-
-
-def _pct(rate: dict[str, float] | None) -> str:
-    if not rate:
-        return "—"
-    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}, {100 * rate['high']:.1f}]"
 
 
 def defend_command(
@@ -63,17 +58,17 @@ def defend_command(
     table = Table("", "baseline", "defended", title=f"{escape(name)} on {escape(data)}")
     table.add_row(
         "clean accuracy",
-        _pct(out["baseline"]["clean_accuracy_ci"]),
-        _pct(out["defended"]["clean_accuracy_ci"]),
+        pct(out["baseline"]["clean_accuracy_ci"]),
+        pct(out["defended"]["clean_accuracy_ci"]),
     )
     for b in out["budgets"]:
         what = f"robust, {b['norm']} ε = {number(b['eps'])}"
         table.add_row(
             what + " (adaptive worst case)",
-            _pct(b["baseline_robust_accuracy"]),
-            _pct(b["robust_accuracy"]),
+            pct(b["baseline_robust_accuracy"]),
+            pct(b["robust_accuracy"]),
         )
-        table.add_row("  non-adaptive (plan only)", "", _pct(b["non_adaptive_robust_accuracy"]))
+        table.add_row("  non-adaptive (plan only)", "", pct(b["non_adaptive_robust_accuracy"]))
         m = b["mitigation"]
         table.add_row(
             "  change (paired)",

@@ -9,15 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from safedl.cli import console
+from safedl.cli.console import pct
 from safedl.pipeline.run import run_profile
 from safedl.reporting.summary import SCOPE_WORDS, summarise
 from safedl.results.labels import number
-
-
-def _pct(rate: dict[str, float] | None) -> str:
-    if not rate:
-        return "—"
-    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}, {100 * rate['high']:.1f}]"
 
 
 def _evasion_table(rows: list[dict[str, Any]]) -> Table:
@@ -28,8 +23,8 @@ def _evasion_table(rows: list[dict[str, Any]]) -> Table:
             escape(a.get("label", "").split(",")[0] or a["attack"]),
             f"{number(p.get('eps'))} {p.get('norm', 'linf')}",
             SCOPE_WORDS.get(a.get("scope", ""), ""),
-            _pct(a["robust_accuracy"]),
-            _pct(a["attack_success_rate"]),
+            pct(a["robust_accuracy"]),
+            pct(a["attack_success_rate"]),
             f"{a['images_per_second']:.0f}",
         )
     return table
@@ -44,10 +39,10 @@ def _poisoning_table(rows: list[dict[str, Any]]) -> Table:
             escape(a.get("label", "").split(",")[0] or a["attack"]),
             f"{100 * a['poison_fraction']:.1f}%",
             SCOPE_WORDS.get(a.get("scope", ""), ""),
-            _pct(a["clean_accuracy"]),
+            pct(a["clean_accuracy"]),
             f"{100 * a['accuracy_drop']:+.1f} pts",
-            _pct(a["attack_success_rate"]),
-            _pct(a.get("baseline_attack_success_rate")),
+            pct(a["attack_success_rate"]),
+            pct(a.get("baseline_attack_success_rate")),
         )
     return table
 
@@ -56,9 +51,9 @@ def _privacy_table(rows: list[dict[str, Any]]) -> Table:
     table = Table("attack", "scope", "measured", "queries")
     for a in rows:
         if a.get("family") == "privacy" and a.get("auc") is not None:
-            measured = f"AUC {a['auc']:.3f}, balanced accuracy {_pct(a.get('balanced_accuracy'))}"
+            measured = f"AUC {a['auc']:.3f}, balanced accuracy {pct(a.get('balanced_accuracy'))}"
         elif a.get("family") == "extraction":
-            measured = f"fidelity {_pct(a.get('fidelity'))}, accuracy {_pct(a.get('accuracy'))}"
+            measured = f"fidelity {pct(a.get('fidelity'))}, accuracy {pct(a.get('accuracy'))}"
         else:
             measured = "see the report"
         q = a.get("queries")
@@ -84,7 +79,7 @@ def run_command(
     stages = run.record.stages
     base = stages.get("baseline", {}).get("result", {})
     if base:
-        console.out.print(f"baseline clean accuracy: {_pct(base['test_accuracy'])}")
+        console.out.print(f"baseline clean accuracy: {pct(base['test_accuracy'])}")
     attacks = stages.get("attacks", {}).get("result", {}).get("attacks", [])
     done = [a for a in attacks if a.get("status") == "done"]
     evasion = [a for a in done if a.get("family") == "evasion"]
