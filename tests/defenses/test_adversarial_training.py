@@ -4,23 +4,30 @@ Fast tests (digits): the losses train on examples inside the ball, TRADES adds �
 are checked, the plugins are registered with their papers, a second ``apply`` reuses the stored
 model, and the guard records, deduplicates, raises on a collapse and rolls back.
 
-Slow tests (Fashion-MNIST, small CNN, baseline one epoch at ≈88% clean and ≈2–5% under PGD-20
-at L∞ ε = 0.1). CI-sized PGD-AT: one epoch over the 54 000 training images (batch 128, Adam
-1e-3, the baseline's recipe) with 2 inner PGD steps of 0.06 — about 3 minutes on one core.
-Evaluation on the first 1 000 test images with PGD-20 (step 0.01, random start), and Square at
-5 000 queries on the first 50 of them. The published PGD-AT figures (90.9% / 68.1% after 80k
-iterations of 8-step PGD) are out of CI scope.
+Slow tests (Fashion-MNIST, small CNN; baseline: one epoch, ≈87% clean, ≈9% under PGD-20 at
+L∞ ε = 0.1):
+
+* CI-sized PGD-AT: one epoch over the 54 000 training images (the baseline's recipe: batch 128,
+  Adam 2e-3) with 2 inner PGD steps of 0.06 — about 3 minutes on one core. Evaluated on the
+  first 1 000 test images with PGD-20 (step 0.01, random start), and Square at 5 000 queries
+  on the first 50 of them (no gradient masking: Square does not beat PGD). The published
+  PGD-AT figures (90.9% / 68.1% after 80k iterations of 8-step PGD) are out of CI scope.
+* the guard against a forced catastrophic overfitting (FGSM without random init, large
+  learning rate, 5 000 images).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 from torch.nn import functional as F
 
+from safedl.config import TrainingConfig
+from safedl.data import DataSplits
 from safedl.defenses.base import DefenseContext
 from safedl.defenses.training.overfit_guard import CatastrophicOverfitting, OverfitGuard
 from safedl.errors import ConfigError
@@ -160,7 +167,7 @@ def test_pgd_at_makes_the_fashion_cnn_robust_without_masking(fashion_ctx: Defens
         f"on 50: PGD-20 {pgd_few.robust_accuracy} Square-5000 {sq.robust_accuracy}; "
         f"cost {defended.cost.to_dict()}"
     )
-    assert base.robust_accuracy.value < 0.1
+    assert base.robust_accuracy.value < 0.15
     assert robust.clean_accuracy.value >= 0.80
     assert robust.robust_accuracy.value >= 0.60
     assert robust.robust_accuracy.value < 0.80  # above ~80% would be suspicious (REFERENCES)
@@ -168,3 +175,34 @@ def test_pgd_at_makes_the_fashion_cnn_robust_without_masking(fashion_ctx: Defens
     assert sq.robust_accuracy.value >= pgd_few.robust_accuracy.value - 0.06
     assert defended.cost.baseline_train_seconds is not None
     assert defended.cost.train_seconds > defended.cost.baseline_train_seconds
+
+
+@pytest.mark.slow
+def test_the_guard_stops_and_rolls_back_forced_catastrophic_overfitting(
+    make_context: Callable[..., DefenseContext], fashion_splits: DataSplits
+) -> None:
+    """FGSM training without random init at ε = 0.15 with a large learning rate (Adam 5e-3)
+    on 5 000 Fashion-MNIST images loses its PGD robustness after a few epochs; the guard stops
+    training at the collapse and restores the best epoch's weights."""
+    splits = DataSplits(
+        fashion_splits.name,
+        fashion_splits.train.subset(torch.arange(5000)),
+        fashion_splits.val,
+        fashion_splits.test,
+        fashion_splits.classes,
+    )
+    ctx = make_context(splits, TrainingConfig(epochs=1, batch_size=128, lr=5e-3))
+    params = {"eps": 0.15, "random_init": False, "epochs": 8}
+    defended = DEFENSES.create("fast_at", params, seed=0).apply(ctx)
+    guard = defended.metrics["guard"]
+    checks = guard["checks"]
+    print([(c["epoch"], round(c["pgd_accuracy"], 3)) for c in checks])
+    assert guard["triggered"]
+    best = max(checks, key=lambda c: c["pgd_accuracy"])
+    assert guard["rolled_back_to_epoch"] == best["epoch"] < guard["collapsed_after_epoch"]
+    assert checks[-1]["pgd_accuracy"] < best["pgd_accuracy"] - 0.2
+    assert guard["collapsed_after_epoch"] < 8  # stopped before the last epoch
+    # the stored model is the best epoch's: its weights hash to the best check's
+    assert weights_fingerprint(defended.model) == best["weights"]
+    again = DEFENSES.create("fast_at", params, seed=0).apply(ctx)
+    assert again.cost.reused and again.metrics["guard"] == guard

@@ -186,6 +186,7 @@ def test_the_defense_reports_its_certificates_and_cost(smoothed_digits: Defended
     assert d.cost.train_seconds > 0 and not d.cost.reused
 
 
+@pytest.mark.slow
 def test_eot_pgd_finds_no_adversarial_example_inside_a_certified_radius(
     digits_ctx: DefenseContext, smoothed_digits: DefendedModel
 ) -> None:

@@ -8,11 +8,13 @@ transformation acts on the [0, 1] image, before normalisation, and every attack 
 what a user of the deployed model would.
 
 Non-differentiable transformations (their true gradient is zero almost everywhere, so plain
-gradient attacks stall and the defense *looks* robust) also get a BPDA model (Athalye et al.,
-ICML 2018): the same network behind :class:`StraightThrough`, whose forward pass is the real
-transformation and whose backward pass is that of a differentiable approximation (the identity
-unless the transform defines a better one). The adaptive attacks
-(:mod:`safedl.attacks.evasion.adaptive`) attack that model and score on the real one.
+gradient attacks stall and the defense *looks* robust) are attacked through a BPDA model
+(Athalye et al., ICML 2018): the same network behind :class:`StraightThrough`, whose forward
+pass is the real transformation and whose backward pass is that of a differentiable
+approximation (the identity unless the transform defines a better one). The adaptive attacks
+(:mod:`safedl.attacks.evasion.adaptive`) attack that model and score on the real one. Every
+input defense provides the BPDA model; whether the adaptive view uses it follows its
+``adaptive.differentiable`` declaration (a median filter's own gradient is exact a.e.).
 """
 
 from __future__ import annotations
@@ -120,14 +122,12 @@ class InputDefense(Defense):
             num_classes=classes,
             device=base.device,
         )
-        bpda = None
-        if not type(self).adaptive.differentiable:
-            bpda = ModelAdapter(
-                nn.Sequential(StraightThrough(transform), network),
-                input_shape=shape,
-                num_classes=classes,
-                device=base.device,
-            )
+        bpda = ModelAdapter(  # the view when non-differentiable; an alternative otherwise
+            nn.Sequential(StraightThrough(transform), network),
+            input_shape=shape,
+            num_classes=classes,
+            device=base.device,
+        )
         model_id = content_key(
             "model",
             {

@@ -5,21 +5,27 @@ Networks", NDSS 2018 (spatial smoothing, used here as a preprocessing defense).
 Threat: any input perturbation; access ``white-box`` (the attacker knows the preprocessing).
 Parameters: ``kernel`` (odd window side, default 3).
 Reports: the defended model (the filter in front of the baseline's network), clean accuracy
-beside the baseline's, measured latency; declares ``differentiable: false`` and provides the
-BPDA model (identity in the backward pass).
+beside the baseline's, measured latency; declares ``differentiable: true`` and provides a BPDA
+model (identity in the backward pass) as an alternative view.
 
-Batched: reflect-pad, ``unfold`` every k×k window and take the median per channel. The median
-does pass a gradient (to the one pixel it selects), but that gradient is sparse and switches
-between pixels with every step, so the defense is declared non-differentiable and attacked
-through BPDA with the identity, which Athalye et al. found effective against such filters.
+Batched: reflect-pad, ``unfold`` every k×k window and take the median per channel. Unlike JPEG
+and quantisation, the median is piecewise linear, not piecewise constant: its gradient is exact
+almost everywhere (it reaches the pixel each window selects), so plain gradient attacks are not
+masked and it is declared differentiable. Measured on Fashion-MNIST (small CNN, 500 test images,
+L∞ ε = 0.1): baseline 9.0% under PGD-20; with a 3×3 median, 83.8% clean (from 87.4%), 9.6%
+under plain PGD-20 and 11.0% under BPDA PGD-50 — the filter buys nothing against an attacker
+who knows it, and plain PGD through it is at least as strong as BPDA.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import torch
 from pydantic import Field, field_validator
 from torch.nn import functional as F
 
+from safedl.defenses.base import AdaptiveNeeds
 from safedl.defenses.input.base import InputDefense, InputTransform
 from safedl.registry import DEFENSES, PluginConfig
 
@@ -66,6 +72,7 @@ class Median(InputDefense):
             return v
 
     config: Config
+    adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds(differentiable=True)
 
     def transform(self) -> InputTransform:
         return MedianFilter(self.config.kernel)
