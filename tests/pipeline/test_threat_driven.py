@@ -44,7 +44,10 @@ def test_an_untested_critical_threat_makes_the_summary_incomplete(tmp_path: Path
             **BASE,
             "name": "partial",
             "threat_model": {"preset": "cloud-api", "answers": {"modality": "small_grayscale"}},
-            "attacks": [{"name": "fgsm", "params": {"eps": 0.1}}],
+            "attacks": [
+                {"name": "fgsm", "params": {"eps": 0.1}},
+                {"name": "badnets", "params": {"poison_fraction": 0.05}},
+            ],
         }
     )
     run = run_profile(profile, out=tmp_path / "r")
@@ -52,10 +55,13 @@ def test_an_untested_critical_threat_makes_the_summary_incomplete(tmp_path: Path
     assert verdict["complete"] is False
     untested = {t["id"]: t for t in verdict["untested"]}
     assert untested["model-extraction"]["level"] == "critical"
-    # FGSM (white-box) is simulated by no threat of a grey-box API: listed, not scored
+    # FGSM stands in for the API's evasion threats with more access than the attacker has: a
+    # stress test; no threat of a vetted-data API calls for a backdoor: listed, not scored
     attacks = run.record.result("attacks")
-    assert attacks["attacks"][0]["scope"] == "outside_threat_model"
-    assert run.record.result("risk")["not_scored"][0]["attack"] == "fgsm"
+    fgsm, badnets = attacks["attacks"]
+    assert fgsm["scope"] == "stress_test" and "grey-box" in fgsm["scope_reason"]
+    assert badnets["scope"] == "outside_threat_model"
+    assert run.record.result("risk")["not_scored"][0]["attack"] == "badnets"
     assert any(p["name"] == "square" for p in attacks["left_out"])
     report = (run.run_dir / "report.md").read_text()
     summary = report.split("## System under evaluation")[0]

@@ -21,7 +21,7 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
         ),
         (
             "input-anomaly detection at inference",
-            "detectors",
+            "detector",
             "flags inputs whose statistics differ from the training data",
             "raises the attacker's cost; must be re-evaluated with adaptive attacks",
         ),
@@ -71,7 +71,7 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
     "extraction": [
         (
             "query rate limits and monitoring",
-            "detectors",
+            "detector",
             "stealing needs many queries",
             "raises the cost of a faithful copy",
         ),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from safedl.registry import ATTACKS
 from safedl.results.entries import Scope
 from safedl.results.labels import NORMS, number
 from safedl.threat.model import AttackerModel, ThreatAssessment
@@ -77,6 +78,18 @@ def classify(
     if assessment is None:
         return ScopeVerdict("no_threat_model", "the profile states no threat model")
     linked = [t for t in assessment.threats if name in t.attacks]
+    stand_in = False
+    if not linked:
+        # An attack of the same family as a threat's attacks (white-box PGD for a score-based
+        # evasion threat) simulates that threat with other means: a stress test when it uses
+        # more access or budget than the attacker has.
+        family = ATTACKS.get(name).family if name in ATTACKS else None
+        linked = [
+            t
+            for t in assessment.threats
+            if family and any(a in ATTACKS and ATTACKS.get(a).family == family for a in t.attacks)
+        ]
+        stand_in = True
     if not linked:
         return ScopeVerdict(
             "outside_threat_model",
@@ -90,6 +103,12 @@ def classify(
         gaps.insert(0, access_gap)
     if gaps:
         return ScopeVerdict("stress_test", "beyond the attacker model: " + "; ".join(gaps), ids)
+    if stand_in:
+        return ScopeVerdict(
+            "outside_threat_model",
+            f"the threat model plans other attacks for {', '.join(ids)}; {name} is not one "
+            "of them and uses no more than the attacker has, so it adds no planned evidence",
+        )
     return ScopeVerdict("in_threat_model", f"simulates {', '.join(ids)} within its budget", ids)
 
 
