@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from safedl.cli.app import main
+from safedl.pipeline.record import record_schema
 from safedl.pipeline.run import run_profile
 from safedl.profiles import profile_from_dict
-from safedl.reporting.record_schema import record_schema
 
 QUICK = {
     "name": "rep",
