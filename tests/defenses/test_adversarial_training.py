@@ -72,7 +72,7 @@ def test_trades_adds_beta_times_the_kl_term(digits_ctx: DefenseContext) -> None:
         torch.manual_seed(0)
         trades = DEFENSES.create("trades", {"eps": 0.1, "beta": beta}, seed=0)
         losses.append(float(trades.loss(model)(model.logits, x, y).detach()))
-    clean = float(F.cross_entropy(model.logits(x), y))
+    clean = float(F.cross_entropy(model.logits(x), y).detach())
     kl = (losses[1] - losses[0]) / 2
     assert kl > 0
     assert losses[0] == pytest.approx(clean + kl, rel=1e-4)

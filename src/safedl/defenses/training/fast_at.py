@@ -16,8 +16,9 @@ Each step: δ ~ U(−ε, ε), one signed-gradient step of ``step_size`` on the c
 onto the ball and [0, 1], then a training step on x + δ — about as cheap as two plain training
 steps. The guard (:mod:`~safedl.defenses.training.overfit_guard`) checks PGD accuracy on
 held-out images after every epoch; when it collapses, training stops and the weights roll back
-to the best epoch (the early stopping the paper recommends). The rolled-back model is stored
-under the defense's own key, so a re-run reuses it.
+to the best epoch (the early stopping the paper recommends). With the guard on, the final model
+(rolled back or not) is stored with the guard's history under the defense's own key (covering
+data, settings, seed and baseline), so a re-run reuses it.
 """
 
 from __future__ import annotations
@@ -90,6 +91,16 @@ class FastAT(TrainingDefense):
 
         return fast_at_loss if self._guard is None else self._guard.wrap(fast_at_loss)
 
+    def guarded_key(self, ctx: DefenseContext) -> str:
+        """Store key of the guarded model: everything the training loop's own key covers."""
+        val = ctx.splits.val
+        return self.key(
+            ctx,
+            spec=self.spec(ctx),
+            training=self.training_config(ctx).model_dump(mode="json"),
+            val=val.fingerprint() if len(val) > 0 else None,
+        )
+
     def _make_guard(self, ctx: DefenseContext, model: ModelAdapter) -> OverfitGuard:
         cfg = self.config
         held_out = ctx.splits.val if len(ctx.splits.val) > 0 else ctx.training_set
@@ -104,14 +115,14 @@ class FastAT(TrainingDefense):
             norm=cfg.norm,
             steps=cfg.guard_steps,
             drop=cfg.guard_drop,
-            scratch=ctx.store.scratch(self.key(ctx), ".guard"),
+            scratch=ctx.store.scratch(self.guarded_key(ctx), ".guard"),
             seed=ctx.seed,
         )
 
     def train(self, ctx: DefenseContext, model: ModelAdapter) -> tuple[str, dict[str, Any], bool]:
         if not self.config.guard:
             return super().train(ctx, model)
-        key = self.key(ctx)
+        key = self.guarded_key(ctx)
         if ctx.store.has(key):  # stored with its guard history by an earlier run
             meta = ctx.store.load_model(key, model.module)
             model.module.eval()
