@@ -12,7 +12,7 @@ from safedl.pipeline.stages.threat_model import ThreatModelStage
 
 
 def default_stages() -> list[Stage]:
-    """Threat model → baseline → attacks → risk → defenses → re-evaluation → deploy checks → report."""
+    """Threat model → baseline → attacks → risk → defenses → re-evaluation → deploy → report."""
     return [
         ThreatModelStage(),
         BaselineStage(),
