@@ -2,7 +2,7 @@
 
 * ``digits_ctx`` — ``small_cnn`` on the bundled 8×8 digits (≈97% clean accuracy, seconds);
 * ``fashion_ctx`` — ``small_cnn`` on Fashion-MNIST, one epoch on the 54 000 training images
-  (Adam 2e-3, batch 128; ≈87% clean, ≈9% under PGD-20 at ε = 0.1), for the slow reference
+  (Adam 2e-3, batch 128; ≈88% clean, ≈7% under PGD-20 at ε = 0.1), for the slow reference
   tests; skipped when Fashion-MNIST is not installed.
 
 Each context has its own artifact store in a session temporary folder, so a defense trained by

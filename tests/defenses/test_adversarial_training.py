@@ -4,11 +4,12 @@ Fast tests (digits): the losses train on examples inside the ball, TRADES adds �
 are checked, the plugins are registered with their papers, a second ``apply`` reuses the stored
 model, and the guard records, deduplicates, raises on a collapse and rolls back.
 
-Slow tests (Fashion-MNIST, small CNN; baseline: one epoch, ≈87% clean, ≈9% under PGD-20 at
+Slow tests (Fashion-MNIST, small CNN; baseline: one epoch, ≈88% clean, ≈7% under PGD-20 at
 L∞ ε = 0.1):
 
 * CI-sized PGD-AT: one epoch over the 54 000 training images (the baseline's recipe: batch 128,
-  Adam 2e-3) with 2 inner PGD steps of 0.06 — about 3 minutes on one core. Evaluated on the
+  Adam 2e-3) with 2 inner PGD steps of 0.06 — about 3 minutes on one core (measured: 83.1%
+  clean, 65.1% PGD-20; Square 52% vs PGD 56% on the 50). Evaluated on the
   first 1 000 test images with PGD-20 (step 0.01, random start), and Square at 5 000 queries
   on the first 50 of them (no gradient masking: Square does not beat PGD). The published
   PGD-AT figures (90.9% / 68.1% after 80k iterations of 8-step PGD) are out of CI scope.
