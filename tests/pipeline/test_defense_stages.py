@@ -26,7 +26,9 @@ def test_a_masking_defense_is_exposed_by_the_adaptive_reevaluation(tmp_path: Pat
     (model,) = run.record.result("reevaluation")["models"]
     (budget,) = model["budgets"]
     # plain PGD cannot see through the quantiser; BPDA, transfer and Square can
-    assert budget["robust_accuracy"]["value"] <= budget["non_adaptive_robust_accuracy"]["value"]
+    assert budget["robust_accuracy"]["value"] < budget["non_adaptive_robust_accuracy"]["value"]
+    assert budget["holds_only_without_adaptive_attacks"] is True
+    assert budget["cascade"][0]["robust_after"] < budget["cascade"][0]["ran_on"]  # BPDA broke some
     steps = [s["adaptive"] for s in budget["cascade"]]
     assert steps[0].startswith("BPDA") and "transfer" in steps[1] and "5,000" in steps[2]
     adaptive = [a for a in model["attacks"] if a["adaptive"]]

@@ -23,7 +23,7 @@ from safedl.config.profile import PluginSpec
 from safedl.defenses.base import DefendedModel, DefenseContext
 from safedl.errors import ConfigError
 from safedl.registry import DEFENSES
-from safedl.results import AttackEntry
+from safedl.results import AttackEntry, EvasionEntry
 from safedl.threat.attacker import EPS_BY_MODALITY
 
 
@@ -106,9 +106,12 @@ class DefendReport:
                     "adaptive": e.adaptive,
                     "why": e.adaptive_reason,
                     "view": e.view,
-                    "n": getattr(e, "n", None),
-                    "robust_accuracy": getattr(e, "robust_accuracy", None)
-                    and e.robust_accuracy.value,  # type: ignore[union-attr]
+                    "n": e.n if isinstance(e, EvasionEntry) else None,
+                    "robust_accuracy": (
+                        e.robust_accuracy.value
+                        if isinstance(e, EvasionEntry) and e.robust_accuracy is not None
+                        else None
+                    ),
                 }
                 for e in rev.entries
             ],

@@ -31,7 +31,7 @@ from safedl.assess.service import assess_model
 from safedl.assess.target import ModelUnderTest
 from safedl.assess.units import AssessSettings, AttackRequest
 from safedl.assess.validity import run_checks
-from safedl.assess.worst_case import outcome
+from safedl.assess.worst_case import budget_groups, outcome
 from safedl.attacks.evasion.adaptive import attack_view
 from safedl.config.profile import PluginSpec
 from safedl.data import TensorData
@@ -98,34 +98,23 @@ def defended_target(defended: DefendedModel, baseline: ModelUnderTest, name: str
 def budgets_of(entries: Sequence[AttackEntry]) -> list[Budget]:
     """The (norm, ε) budgets of the finished, untargeted, norm-bounded evasion entries."""
     out: list[Budget] = []
-    for e in entries:
+    for (_, norm, eps), members in budget_groups(entries).items():
         if (
-            isinstance(e, EvasionEntry)
-            and e.status == "done"
-            and not e.minimum_norm
-            and not e.params.get("targeted")
-            and "eps" in e.params
-            and e.artifact
+            any(not e.minimum_norm and "eps" in e.params for e in members)
+            and (norm, eps) not in out
         ):
-            b = (str(e.params.get("norm", "linf")), float(e.params["eps"]))
-            if b not in out:
-                out.append(b)
+            out.append((norm, eps))
     return out
 
 
 def _robust(store: Any, entries: Sequence[AttackEntry], budget: Budget, n: int) -> torch.Tensor:
     """Per-example worst case over the full-data entries at ``budget`` (all True if none)."""
     robust = torch.ones(n, dtype=torch.bool)
-    for e in entries:
-        if (
-            isinstance(e, EvasionEntry)
-            and e.status == "done"
-            and e.artifact
-            and not e.params.get("targeted")
-            and (str(e.params.get("norm", "linf")), float(e.params.get("eps", -1))) == budget
-            and e.n == n
-        ):
-            robust &= outcome(store, e)
+    for (_, norm, eps), members in budget_groups(entries).items():
+        if (norm, eps) == budget:
+            for e in members:
+                if e.n == n:
+                    robust &= outcome(store, e)
     return robust
 
 

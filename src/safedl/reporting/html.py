@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from safedl.reporting.markdown_risk import target_probability, victim_training
+from safedl.reporting.markdown_risk import pct, target_probability, victim_training
 from safedl.reporting.summary import SCOPE_WORDS, annotate, summarise
 
 
@@ -25,12 +25,6 @@ def _data_uri(run_dir: Path, rel: str | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _pct(rate: dict[str, Any] | None) -> str:
-    if not rate:
-        return "n/a"
-    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
-
-
 def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
     """The report as a standalone HTML document."""
     run_dir = Path(run_dir)
@@ -40,7 +34,7 @@ def render_html(record: dict[str, Any], run_dir: str | Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = _pct
+    env.filters["pct"] = pct
     env.filters["victim_training"] = victim_training
     env.filters["target_probability"] = target_probability
     env.filters["img"] = lambda rel: _data_uri(run_dir, rel)

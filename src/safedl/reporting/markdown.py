@@ -6,6 +6,7 @@ from typing import Any
 
 from safedl.reporting.markdown_defenses import defenses_markdown
 from safedl.reporting.markdown_risk import (
+    pct,
     poisoning_markdown,
     privacy_markdown,
     risk_markdown,
@@ -14,12 +15,6 @@ from safedl.reporting.markdown_risk import (
 from safedl.reporting.summary import SCOPE_WORDS, annotate
 from safedl.results.labels import number
 from safedl.threat.report import threat_model_markdown
-
-
-def _pct(rate: dict[str, Any] | None) -> str:
-    if not rate:
-        return "n/a"
-    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
 
 
 def _baseline(result: dict[str, Any]) -> list[str]:
@@ -32,7 +27,7 @@ def _baseline(result: dict[str, Any]) -> list[str]:
         f"{len(ds.get('classes', []))} classes; train/val/test = "
         f"{sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}",
         f"- Model: **{model.get('name')}** ({model.get('parameters', 0):,} parameters)",
-        f"- Clean test accuracy: **{_pct(result.get('test_accuracy'))}** (95% CI)",
+        f"- Clean test accuracy: **{pct(result.get('test_accuracy'))}** (95% CI)",
     ]
     training = result.get("training")
     if training:
@@ -68,8 +63,8 @@ def _attacks(result: dict[str, Any]) -> list[str]:
             continue
         lines.append(
             f"| {a.get('label') or a['attack']} | {SCOPE_WORDS.get(a.get('scope', ''), '')} | "
-            f"{_pct(a['clean_accuracy'])} | "
-            f"{_pct(a['robust_accuracy'])} | {_pct(a['attack_success_rate'])} | "
+            f"{pct(a['clean_accuracy'])} | "
+            f"{pct(a['robust_accuracy'])} | {pct(a['attack_success_rate'])} | "
             f"{a['norms']['linf']['mean']:.4f} | {a['images_per_second']:.0f} | "
             f"{'yes' if a['within_bounds'] else 'NO — ' + format(a['max_violation'], '.2e')} |"
         )
@@ -112,7 +107,7 @@ def _attacks(result: dict[str, Any]) -> list[str]:
         ]
         lines += [
             f"| {w['norm']} | {number(w['eps'])} | {', '.join(w['attacks'])} | "
-            f"{_pct(w['robust_accuracy'])} |"
+            f"{pct(w['robust_accuracy'])} |"
             for w in worst
         ]
     plots = result.get("plots", {})

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from safedl.reporting.markdown_risk import pct
 from safedl.results.labels import number
-
-
-def _pct(rate: dict[str, Any] | None) -> str:
-    if not rate:
-        return "n/a"
-    return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
 
 
 def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) -> list[str]:
@@ -40,9 +35,9 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
             d = b["mitigation"]
             lines.append(
                 f"| {m['model']} | {b['norm']} ε = {number(b['eps'])} | "
-                f"{_pct(clean['baseline'])} → {_pct(clean['defended'])} | "
-                f"{_pct(b['baseline_robust_accuracy'])} | **{_pct(b['robust_accuracy'])}** | "
-                f"{_pct(b['non_adaptive_robust_accuracy'])} | "
+                f"{pct(clean['baseline'])} → {pct(clean['defended'])} | "
+                f"{pct(b['baseline_robust_accuracy'])} | **{pct(b['robust_accuracy'])}** | "
+                f"{pct(b['non_adaptive_robust_accuracy'])} | "
                 f"{100 * d['difference']:+.1f} pts "
                 f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}] | "
                 f"{d['p_value']:.2g} | {cost.get('latency_ratio', 0):.2f}× | "
@@ -51,8 +46,8 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
             if b["holds_only_without_adaptive_attacks"]:
                 notes.append(
                     f"- **{m['model']} holds only without adaptive attacks** at "
-                    f"{b['norm']} ε = {number(b['eps'])}: {_pct(b['non_adaptive_robust_accuracy'])}"
-                    f" against the plan, {_pct(b['robust_accuracy'])} against adaptive attacks."
+                    f"{b['norm']} ε = {number(b['eps'])}: {pct(b['non_adaptive_robust_accuracy'])}"
+                    f" against the plan, {pct(b['robust_accuracy'])} against adaptive attacks."
                 )
             for step in b["cascade"]:
                 notes.append(

@@ -8,7 +8,8 @@ from safedl.reporting.summary import summarise
 from safedl.risk import headline
 
 
-def _pct(rate: dict[str, Any] | None) -> str:
+def pct(rate: dict[str, Any] | None) -> str:
+    """A rate with its 95% interval as the reports print it: ``62.1% [57.0–67.0]``."""
     if not rate:
         return "n/a"
     return f"{100 * rate['value']:.1f}% [{100 * rate['low']:.1f}–{100 * rate['high']:.1f}]"
@@ -53,9 +54,9 @@ def poisoning_markdown(attacks: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {a.get('label') or a['attack']} | {a['poison_count']} "
             f"({100 * a['poison_fraction']:.1f}%) | "
-            f"{victim_training(a)} | {_pct(a['clean_accuracy'])} | "
-            f"{_pct(a['baseline_accuracy'])} | {100 * a['accuracy_drop']:+.1f} | "
-            f"{_pct(a['attack_success_rate'])} | {_pct(a.get('baseline_attack_success_rate'))} | "
+            f"{victim_training(a)} | {pct(a['clean_accuracy'])} | "
+            f"{pct(a['baseline_accuracy'])} | {100 * a['accuracy_drop']:+.1f} | "
+            f"{pct(a['attack_success_rate'])} | {pct(a.get('baseline_attack_success_rate'))} | "
             f"{target_probability(a)} |"
         )
     for a in rows:
@@ -141,7 +142,7 @@ def risk_markdown(result: dict[str, Any], note: str | None) -> list[str]:
 
 def _rate(value: Any) -> str:
     """A rate with its interval, or a dash when there is none."""
-    return _pct(value) if isinstance(value, dict) and "value" in value else "—"
+    return pct(value) if isinstance(value, dict) and "value" in value else "—"
 
 
 def privacy_markdown(attacks: list[dict[str, Any]]) -> list[str]:

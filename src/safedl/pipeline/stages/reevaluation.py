@@ -56,11 +56,10 @@ class ReEvaluationStage(Stage):
                 check_data=check,
             )
             out = rev.to_dict()
-            full = [a for a in out["attacks"] if not a.get("adaptive")]
             risks, _ = score_all(out["attacks"], threat_dict, rev.validity)
             scored = [r.to_dict() for r in risks]
             out["residual_risks"] = scored
-            out["posture_after"] = verdict(scored, full + out["attacks"], threat_dict)
+            out["posture_after"] = verdict(scored, out["attacks"], threat_dict)
             models.append(out)
         costs = {
             name: (d.cost.train_seconds or 0.0) / max(d.cost.baseline_train_seconds or 1.0, 1e-9)
