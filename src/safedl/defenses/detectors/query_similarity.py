@@ -1,0 +1,236 @@
+"""Stateful query-similarity detection — flag clients whose queries cluster unnaturally.
+
+Paper: Chen, Carlini, Wagner, "Stateful Detection of Black-Box Adversarial Attacks",
+ACM SPAI 2020.
+Threat: query-based black-box evasion (Square, NES, SPSA, HopSkipJump, boundary attacks):
+such attacks query many near-identical images; the detector sees every query of every client
+(access ``model``).
+Parameters: ``k`` (neighbours averaged; 50 in the paper), ``buffer`` (recent queries kept per
+client), ``target_fpr`` (share of benign queries the threshold may flag; the paper uses 0.1%),
+``calibration_queries`` (length of the benign stream it is calibrated on), ``downsample``
+(images are average-pooled to at most this side before distances are taken).
+Reports: the threshold, the target and measured false-positive rate on the benign calibration
+stream and on a second benign stream from the test split (Wilson 95% CIs), the latency.
+
+For each query the detector takes the mean L2 distance to its ``k`` nearest queries among the
+client's last ``buffer`` ones; a mean below the threshold flags the client (and, as in the
+paper, clears its buffer so the number of detections counts the attack's restarts). The paper
+measures distances in the space of a learned similarity encoder; here they are taken in pixel
+space (after pooling), which the paper reports already detects the standard attacks and which
+needs no extra training — an encoder would resist attackers who add large random
+transformations between queries. Adaptive attackers who space their queries out evade it:
+a risk signal, not a guarantee.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import Tensor
+
+from safedl.data import TensorData
+from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext, DefenseCost
+from safedl.evaluation.metrics import rate_of
+from safedl.models import model_fingerprint
+from safedl.registry import DEFENSES, PluginConfig
+from safedl.store import content_key
+
+
+@dataclass
+class ClientBuffer:
+    """One client's recent queries and detections."""
+
+    queries: Tensor
+    seen: int = 0
+    detections: int = 0
+    first_flag_at: int | None = None
+    last_score: float | None = None
+
+
+class QuerySimilarityDetector:
+    """Per-client buffers of recent queries and the k-NN mean distance of each new query."""
+
+    name = "query_similarity"
+
+    def __init__(
+        self, threshold: float, *, k: int = 50, buffer: int = 1000, downsample: int = 16
+    ) -> None:
+        self.threshold = threshold
+        self.k, self.buffer, self.downsample = k, buffer, downsample
+        self.clients: dict[str, ClientBuffer] = {}
+        self.calibration: dict[str, Any] = {}
+
+    def embed(self, x: Tensor) -> Tensor:
+        """``[N, D]`` pooled, flattened images: the space distances are taken in."""
+        x = x.detach().float().cpu()
+        side = max(x.shape[-2:])
+        if side > self.downsample:
+            x = F.adaptive_avg_pool2d(x, self.downsample)
+        return x.flatten(1)
+
+    def distances(self, z: Tensor, past: Tensor) -> Tensor:
+        """``[N]`` mean distance of each row of ``z`` to its ``k`` nearest earlier queries.
+
+        Earlier queries are ``past`` and the rows of ``z`` before it (a batch is a stream in
+        order). NaN where fewer than ``k`` earlier queries exist.
+        """
+        n = len(z)
+        d = torch.cdist(z, torch.cat([past, z]))
+        later = torch.ones(n, n, dtype=torch.bool).triu()  # itself and later rows
+        d[:, len(past) :] = d[:, len(past) :].masked_fill(later, float("inf"))
+        k = min(self.k, d.shape[1])
+        near = d.topk(k, dim=1, largest=False).values
+        mean = near.mean(1)
+        count = len(past) + torch.arange(n)
+        return mean.masked_fill((count < self.k) | ~torch.isfinite(mean), float("nan"))
+
+    def observe(self, x: Tensor, client: str = "client") -> tuple[Tensor, Tensor]:
+        """Feed a client's batch of queries in order.
+
+        Returns:
+            ``[N]`` mean k-NN distances (NaN while the buffer is short) and ``[N]`` flags.
+        """
+        z = self.embed(x)
+        s = self.clients.setdefault(client, ClientBuffer(torch.zeros(0, z.shape[1])))
+        scores = self.distances(z, s.queries)
+        flags = scores < self.threshold  # NaN compares False
+        if bool(flags.any()):
+            first = int(flags.nonzero()[0])
+            s.detections += int(flags.sum())
+            if s.first_flag_at is None:
+                s.first_flag_at = s.seen + first + 1
+            s.queries = z[int(flags.nonzero()[-1]) + 1 :][-self.buffer :]  # cleared on detection
+        else:
+            s.queries = torch.cat([s.queries, z])[-self.buffer :]
+        s.seen += len(z)
+        finite = scores[torch.isfinite(scores)]
+        if len(finite):
+            s.last_score = float(finite[-1])
+        return scores, flags
+
+    def report(self, client: str = "client") -> dict[str, Any]:
+        """JSON summary of one client."""
+        s = self.clients.get(client)
+        if s is None:
+            return {"client": client, "queries": 0, "detections": 0, "first_flag_at": None}
+        return {
+            "client": client,
+            "queries": s.seen,
+            "detections": s.detections,
+            "first_flag_at": s.first_flag_at,
+            "last_score": s.last_score,
+            "threshold": self.threshold,
+        }
+
+
+def benign_stream(data: TensorData, n: int, seed: int) -> Tensor:
+    """``n`` distinct images of ``data`` in a seeded random order (all of them if fewer)."""
+    gen = torch.Generator().manual_seed(seed)
+    return data.x[torch.randperm(len(data), generator=gen)[:n]]
+
+
+@DEFENSES.register(
+    "query_similarity",
+    family="detector",
+    access="model",
+    paper="Chen, Carlini, Wagner, Stateful Detection of Black-Box Adversarial Attacks, 2020",
+)
+class QuerySimilarity(Defense):
+    """Flag clients whose queries lie unnaturally close to their earlier ones (Chen et al.)."""
+
+    kind: ClassVar[Literal["detector"]] = "detector"
+    adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds(detector=True)
+
+    class Config(PluginConfig):
+        """Query-similarity parameters."""
+
+        k: int = Field(20, ge=1, description="Nearest earlier queries averaged.")
+        buffer: int = Field(1000, ge=1, description="Recent queries kept per client.")
+        target_fpr: float = Field(
+            0.001, gt=0, lt=0.5, description="Share of benign queries that may be flagged."
+        )
+        calibration_queries: int = Field(2000, ge=10, description="Benign stream length.")
+        downsample: int = Field(16, ge=1, description="Pool images to at most this side.")
+        threshold: float | None = Field(None, gt=0, description="Fixed threshold (no calibration).")
+
+    config: Config
+
+    def detector(self, threshold: float) -> QuerySimilarityDetector:
+        """A fresh detector with these settings."""
+        c = self.config
+        return QuerySimilarityDetector(threshold, k=c.k, buffer=c.buffer, downsample=c.downsample)
+
+    def benign_data(self, ctx: DefenseContext) -> TensorData:
+        """Clean images for the calibration stream: validation, then training images."""
+        val, train = ctx.splits.val, ctx.training_set
+        if len(val) >= self.config.calibration_queries or len(train) == 0:
+            return val
+        return TensorData(torch.cat([val.x, train.x]), torch.cat([val.y, train.y]))
+
+    def calibrate(self, ctx: DefenseContext) -> QuerySimilarityDetector:
+        """A detector whose threshold flags ``target_fpr`` of a benign stream's queries."""
+        c = self.config
+        stream = benign_stream(self.benign_data(ctx), c.calibration_queries, self.seed)
+        probe = self.detector(float("-inf"))
+        scores = probe.observe(stream, "calibration")[0]
+        finite = scores[torch.isfinite(scores)]
+        threshold = c.threshold
+        if threshold is None:
+            threshold = float(torch.quantile(finite.double(), c.target_fpr)) if len(finite) else 0.0
+        det = self.detector(threshold)
+        det.calibration = {
+            "threshold": threshold,
+            "target_fpr": c.target_fpr,
+            "calibrated": c.threshold is None,
+            "calibration_queries": len(finite),
+            "calibration_fpr": rate_of(finite < threshold).to_dict(),
+        }
+        return det
+
+    def apply(self, ctx: DefenseContext) -> DefendedModel:
+        start = time.perf_counter()
+        det = self.calibrate(ctx)
+        seconds = time.perf_counter() - start
+        test = benign_stream(ctx.splits.test, self.config.calibration_queries, self.seed + 1)
+        t0 = time.perf_counter()
+        _, flags = self.detector(det.threshold).observe(test, "benign-test")
+        per_query = (time.perf_counter() - t0) / max(len(test), 1)
+        t0 = time.perf_counter()
+        ctx.baseline.predict_proba(test[:256], ctx.batch_size)
+        plain = (time.perf_counter() - t0) / max(min(len(test), 256), 1)
+        model_id = content_key(
+            "model",
+            {
+                "network": model_fingerprint(ctx.baseline),
+                "defense": self.plugin_name,
+                "params": self.params,
+                "threshold": det.threshold,
+            },
+        )
+        return DefendedModel(
+            defense=self.plugin_name,
+            kind=self.kind,
+            params=self.params,
+            model=ctx.baseline,
+            model_id=model_id,
+            adaptive=type(self).adaptive,
+            cost=DefenseCost(
+                train_seconds=seconds,
+                latency_ms=1000 * (plain + per_query),
+                baseline_latency_ms=1000 * plain,
+                baseline_train_seconds=ctx.baseline_train_seconds,
+            ),
+            metrics={
+                **det.calibration,
+                "test_stream_fpr": rate_of(flags).to_dict(),
+                "space": "pixels (average-pooled), not the paper's learned encoder",
+            },
+        )
+
+
+__all__ = ["ClientBuffer", "QuerySimilarity", "QuerySimilarityDetector", "benign_stream"]
