@@ -18,6 +18,7 @@ from safedl.cli.plugins_cmd import attacks_app, defenses_app
 from safedl.cli.profile_cmd import profile_app
 from safedl.cli.report_cmd import compare_command, report_command
 from safedl.cli.run_cmd import run_command
+from safedl.cli.serve_cmd import serve_command
 from safedl.cli.threat_cmd import threat_app
 from safedl.errors import SafeDLError
 
@@ -40,6 +41,7 @@ app.command("attack")(attack_command)
 app.command("defend")(defend_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
+app.command("serve")(serve_command)
 
 
 @app.callback()

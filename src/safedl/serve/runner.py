@@ -1,0 +1,90 @@
+"""Build the app from a run directory and a serve config, and run it on uvicorn.
+
+One worker runs the app in this process. Several workers (``workers > 1``) each build their
+own app from the same settings (passed in ``SAFEDL_SERVE``) and share Prometheus samples
+through ``PROMETHEUS_MULTIPROC_DIR``; rate limits, quotas and per-client detector state are
+then per worker (a client may get up to ``workers`` times its rate). The config and the model
+are checked here first, so a bad config stops with one clear error before any worker starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from safedl.serve.app import create_app
+from safedl.serve.config import load_serve_config
+from safedl.serve.deps import require
+from safedl.serve.detectors import build_detectors
+from safedl.serve.model_source import load_served_model
+
+log = logging.getLogger(__name__)
+
+ENV = "SAFEDL_SERVE"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_app(
+    run_dir: str | Path,
+    *,
+    model: str = "baseline",
+    config: str | Path | None = None,
+    device: str = "cpu",
+) -> Any:
+    """The app serving ``model`` of ``run_dir`` under the serve config ``config``."""
+    settings = load_serve_config(config)
+    served = load_served_model(run_dir, model, device)
+    detectors = build_detectors(settings.detectors, served.context, served.adapter)
+    for d in detectors:
+        log.info("detector %s: %s", d.name, json.dumps(d.describe(), default=str))
+    if not settings.clients:
+        log.warning("the serve config names no clients: every prediction will be refused")
+    return create_app(served, settings, detectors)
+
+
+def app_from_env() -> Any:
+    """uvicorn factory of a worker: the settings are in ``$SAFEDL_SERVE``."""
+    spec = json.loads(os.environ[ENV])
+    return build_app(
+        spec["run_dir"], model=spec["model"], config=spec["config"], device=spec["device"]
+    )
+
+
+def serve(
+    run_dir: str | Path,
+    *,
+    model: str = "baseline",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    config: str | Path | None = None,
+    workers: int = 1,
+    device: str = "cpu",
+) -> None:
+    """Serve until interrupted (uvicorn shuts down cleanly on SIGINT / SIGTERM)."""
+    uvicorn = require("uvicorn")
+    if host not in LOOPBACK:
+        log.warning("binding to %s: the server is reachable from other machines", host)
+    app = build_app(run_dir, model=model, config=config, device=device)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "server_header": False,
+        "timeout_keep_alive": 5,
+        "log_level": "info",
+    }
+    if workers <= 1:
+        uvicorn.run(app, **options)
+        return
+    del app
+    spec = {"run_dir": str(run_dir), "model": model, "config": config, "device": device}
+    os.environ[ENV] = json.dumps({k: str(v) if v is not None else None for k, v in spec.items()})
+    with tempfile.TemporaryDirectory(prefix="safedl-prom-") as prom_dir:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", prom_dir)
+        uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
+
+
+__all__ = ["app_from_env", "build_app", "serve"]
