@@ -44,8 +44,20 @@ def attack_command(
         "large ε and more steps/restarts) or none.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    target_url: str | None = typer.Option(
+        None, "--target", help="Attack a served model at this URL (black-box attacks only)."
+    ),
+    api_key_env: str | None = typer.Option(
+        None, "--api-key-env", help="Environment variable holding the endpoint's API key."
+    ),
 ) -> None:
     """Run one attack, check the result's validity and print its metrics (95% CIs)."""
+    if target_url is not None:
+        from safedl.cli.attack_remote import remote_attack
+
+        params = parse_params(param)
+        remote_attack(name, params, target_url, api_key_env, data, limit, seed, as_json)
+        return
     if checks not in CHECKS:
         raise typer.BadParameter("must be basic, full or none", param_hint="--checks")
     params = parse_params(param)
