@@ -14,6 +14,7 @@ from safedl.cli import console
 from safedl.cli.attack_cmd import attack_command
 from safedl.cli.defend_cmd import defend_command
 from safedl.cli.deploy_cmd import deploy_app
+from safedl.cli.monitor_cmd import monitor_app
 from safedl.cli.plugins_cmd import attacks_app, defenses_app
 from safedl.cli.profile_cmd import profile_app
 from safedl.cli.report_cmd import compare_command, report_command
@@ -36,6 +37,7 @@ app.add_typer(attacks_app, name="attacks")
 app.add_typer(defenses_app, name="defenses")
 app.add_typer(threat_app, name="threat-model")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(monitor_app, name="monitor")
 app.command("run")(run_command)
 app.command("attack")(attack_command)
 app.command("defend")(defend_command)
