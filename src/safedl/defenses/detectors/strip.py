@@ -54,6 +54,17 @@ def superimpose(x: torch.Tensor, background: torch.Tensor, blend: str) -> torch.
     return (x + background).clamp(0, 1)
 
 
+def strip_entropy(probs: torch.Tensor) -> torch.Tensor:
+    """STRIP score of each input from ``[B, N, K]`` replica probabilities: ``[B]``.
+
+    Per replica the Shannon entropy over the K classes (bits), then the sum over the N
+    replicas normalised by N (Gao et al. 2019, Eq. 3-4) — not the entropy across replicas.
+    """
+    p = probs.double()
+    per_replica = -(p * torch.log(p.clamp_min(1e-12))).sum(2) / LOG2.double()
+    return (per_replica.sum(1) / p.shape[1]).float()
+
+
 @dataclass
 class StripDetector:
     """A calibrated STRIP detector around ``model`` (see the module docstring)."""
@@ -77,9 +88,7 @@ class StripDetector:
             draw = torch.randint(len(self.pool), (len(xb), n), generator=gen)
             mixed = superimpose(xb[:, None], self.pool[draw], self.blend)
             probs = self.model.predict_proba(mixed.flatten(0, 1), batch_size=self.batch_size)
-            p = probs.view(len(xb), n, -1).double()
-            h = -(p * torch.log(p.clamp_min(1e-12))).sum(2) / LOG2.double()  # over classes
-            out.append((h.sum(1) / n).float())  # summed over replicas, normalised by N
+            out.append(strip_entropy(probs.view(len(xb), n, -1)))
         return torch.cat(out) if out else torch.zeros(0)
 
     def flags(self, x: torch.Tensor, *, seed_offset: int = 0) -> torch.Tensor:
@@ -229,4 +238,4 @@ class Strip(Defense):
         )
 
 
-__all__ = ["Strip", "StripDetector", "far_frr_curve", "superimpose"]
+__all__ = ["Strip", "StripDetector", "far_frr_curve", "strip_entropy", "superimpose"]
