@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from safedl.assess.standalone import Standalone
 from safedl.attacks.backdoor.base import BackdoorAttack
 from safedl.attacks.poisoning import PoisonedSet, PoisoningAttack
 from safedl.attacks.poisoning.artifacts import load_poisoned_set, poison_key, save_poisoned_set
@@ -157,6 +158,32 @@ def poisoned_victim(
     return Victim(plugin, poisoned, victim, key, victim_key, seconds, reused)
 
 
+def recipe_of(target: Standalone, *, seed: int = 0, batch_size: int = 256) -> CleanRecipe:
+    """The :class:`CleanRecipe` of a model prepared outside a profile (``safedl defend``).
+
+    Its test split is the (possibly ``--limit``-ed) set the standalone target evaluates on.
+
+    Raises:
+        ConfigError: The model's training recipe is unknown.
+    """
+    recipe = target.target.recipe
+    if recipe is None:
+        raise ConfigError("the model's training recipe is unknown; a poisoning defense needs it")
+    s = target.splits
+    splits = DataSplits(s.name, s.train, s.val, target.data, list(s.classes))
+    return CleanRecipe(
+        splits=splits,
+        new_model=recipe.new_model,
+        training=recipe.training,
+        model_spec=recipe.model_spec,
+        store=target.store,
+        seed=seed,
+        baseline=target.model,
+        batch_size=batch_size,
+        baseline_train_seconds=(target.trained or {}).get("seconds"),
+    )
+
+
 def victim_context(victim: Victim, recipe: CleanRecipe) -> DefenseContext:
     """The :class:`DefenseContext` of a defense applied to ``victim``.
 
@@ -182,4 +209,4 @@ def victim_context(victim: Victim, recipe: CleanRecipe) -> DefenseContext:
     )
 
 
-__all__ = ["CleanRecipe", "Victim", "poisoned_victim", "victim_context"]
+__all__ = ["CleanRecipe", "Victim", "poisoned_victim", "recipe_of", "victim_context"]

@@ -32,8 +32,32 @@ def defend_command(
     epochs: int = typer.Option(10, min=1, help="Training epochs when no --weights are given."),
     cache: str = typer.Option("runs/attack-cache", help="Where trained models are kept."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    attack: str | None = typer.Option(
+        None,
+        help="Poisoning/backdoor attack to defend against, NAME[:key=value,...] "
+        "(e.g. badnets:poison_fraction=0.1): measured against the known poison instead.",
+    ),
 ) -> None:
     """Apply a defense, re-attack it adaptively and print what it bought and cost."""
+    if attack is not None:
+        from safedl.cli.defend_poison import defend_against_poison
+
+        defend_against_poison(
+            name,
+            parse_params(param),
+            attack,
+            model=model,
+            data=data,
+            weights=weights,
+            limit=limit,
+            seed=seed,
+            device=device,
+            batch_size=batch_size,
+            epochs=epochs,
+            cache=cache,
+            as_json=as_json,
+        )
+        return
     if norm not in ("linf", "l2"):
         raise typer.BadParameter("must be linf or l2", param_hint="--norm")
     report = defend_spec(
