@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from safedl.defenses.detectors.threshold import logits_and_features
+from safedl.defenses.detectors.threshold import last_linear
 from safedl.defenses.output.policy import OutputPolicy
 from safedl.serve.auth import Authenticator
 from safedl.serve.config import ServeConfig
@@ -56,13 +56,29 @@ class Server:
         lim = self.config.limits
         return InputSpec(self.served.input_shape, lim.max_batch, lim.max_image_pixels)
 
+    def __post_init__(self) -> None:
+        # The server owns its model: eval mode and no parameter gradients once, for good
+        # (cheaper per request than entering attack_mode), and one persistent hook on the
+        # class layer when a detector reads the penultimate features.
+        module = self.served.adapter.module
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+        self._features: list[Tensor] = []
+        if any(d.needs_features for d in self.detectors):
+            last_linear(module).register_forward_hook(
+                lambda _m, args, _out: self._features.append(args[0])
+            )
+
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         """Logits (and penultimate features when a detector needs them), one pass."""
         model = self.served.adapter
-        if any(d.needs_features for d in self.detectors):
-            return logits_and_features(model, x)
-        with model.attack_mode(), torch.inference_mode():
-            return model.logits(x.to(model.device)).float().cpu(), None
+        self._features.clear()
+        with torch.inference_mode():
+            logits = model.logits(x.to(model.device)).float().cpu()
+        feats = self._features[-1].flatten(1).float().cpu() if self._features else None
+        self._features.clear()
+        return logits, feats
 
     def answer(self, probs: Tensor) -> dict[str, Any]:
         """The response body under the output policy."""

@@ -48,6 +48,7 @@ class KnnScore(ScoreDetector):
         super().__init__(model, batch_size)
         self.k = k
         self.bank = torch.zeros(0)
+        self._bank_t = torch.zeros(0)
 
     def features(self, x: Tensor) -> Tensor:
         """``[N, D]`` L2-normalised penultimate features."""
@@ -60,13 +61,16 @@ class KnnScore(ScoreDetector):
             for i in range(0, len(train), self.batch_size)
         ]
         self.bank = torch.cat(parts)
+        self._bank_t = self.bank.t().contiguous()
         return self
 
     def from_features(self, feats: Tensor) -> Tensor:
         """``[N]`` distances to the ``k``-th nearest bank feature (higher: more anomalous)."""
         z = F.normalize(feats.float().cpu(), dim=1)
         k = min(self.k, len(self.bank))
-        return torch.cdist(z, self.bank).topk(k, dim=1, largest=False).values[:, -1]
+        # Unit vectors: ||z - b||² = 2 - 2 z·b, so the k-th nearest is the k-th most similar.
+        sim = (z @ self._bank_t).topk(k, dim=1).values[:, -1]
+        return (2.0 - 2.0 * sim).clamp_min(0.0).sqrt()
 
     def raw(self, x: Tensor) -> Tensor:
         return self.from_features(self.features(x))

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import Field
@@ -80,13 +81,14 @@ class QuerySimilarityDetector:
         order). NaN where fewer than ``k`` earlier queries exist.
         """
         n = len(z)
-        d = torch.cdist(z, torch.cat([past, z]))
-        later = torch.ones(n, n, dtype=torch.bool).triu()  # itself and later rows
-        d[:, len(past) :] = d[:, len(past) :].masked_fill(later, float("inf"))
-        k = min(self.k, d.shape[1])
-        near = d.topk(k, dim=1, largest=False).values
-        mean = near.mean(1)
+        d = torch.cdist(z, past) if len(past) else z.new_zeros(n, 0)
+        if n > 1:  # earlier rows of the batch count; the row itself and later rows do not
+            own = torch.cdist(z, z).masked_fill(torch.ones(n, n, dtype=torch.bool).triu(), np.inf)
+            d = torch.cat([d, own], 1)
         count = len(past) + torch.arange(n)
+        if d.shape[1] == 0:
+            return torch.full((n,), float("nan"))
+        mean = d.topk(min(self.k, d.shape[1]), dim=1, largest=False).values.mean(1)
         return mean.masked_fill((count < self.k) | ~torch.isfinite(mean), float("nan"))
 
     def observe(self, x: Tensor, client: str = "client") -> tuple[Tensor, Tensor]:
