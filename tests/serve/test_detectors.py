@@ -143,6 +143,11 @@ def test_stateful_detector_flags_square_not_a_benign_stream(
         if first is None and e["detectors"]["query_similarity"]["flagged"]:
             first = seen
     assert first is not None and first <= 300, first
+    from safedl.serve.monitor_report import read_log
+
+    summary = read_log(tmp_path / "requests.jsonl").to_dict()
+    (row,) = [r for r in summary["clients_over_threshold"] if r["detector"] == "query_similarity"]
+    assert row["client"] == "alice" and row["first_flag_within_queries"] == first
     benign_log = _log(tmp_path / "requests.jsonl", "bob")
     assert sum(e["n"] for e in benign_log) == n
     assert not any(e["detectors"]["query_similarity"]["flagged"] for e in benign_log)

@@ -47,7 +47,8 @@ def report_command(
     for row in data["clients_over_threshold"]:
         console.out.print(
             f"[bold red]{escape(row['client'])}[/]: {row['flags']} flags by {row['detector']} "
-            f"(first at request {row['first_flag_at_request']} of {row['requests']})"
+            f"(first at request {row['first_flag_at_request']} of {row['requests']}, "
+            f"within its first {row['first_flag_within_queries']} queries)"
         )
     for p in data.get("plots", []):
         console.out.print(f"plot: {escape(p)}")

@@ -2,9 +2,10 @@
 
 Reads the JSON lines :mod:`safedl.serve.request_log` writes. Reports requests and images by
 client and status, how many requests each detector flagged for each client, the clients at or
-over ``min_flags`` flags (with the request count at their first flag), and each detector's
-score distribution (a histogram PNG per detector, scores of flagged and unflagged requests
-apart). Flagged inputs kept by the server (``flagged_dir``) can be exported as an ``npz``
+over ``min_flags`` flags (with the request, and the number of queries, by which each
+detector first flagged them: how fast it caught an attack run through the server), and each
+detector's score distribution (a histogram PNG per detector, scores of flagged and unflagged
+requests apart). Flagged inputs kept by the server (``flagged_dir``) can be exported as an ``npz``
 dataset (``x``: images, ``y``: the labels the model answered — not ground truth; the images'
 sha256 in a ``.sha256.json`` sidecar), readable as ``npz:PATH`` data: label them, or add them
 to a clean set as ``x_test``/``y_test``, and assess them with ``safedl run``.
@@ -33,9 +34,11 @@ class MonitorSummary:
     by_status: Counter[str] = field(default_factory=Counter)
     by_client: Counter[str] = field(default_factory=Counter)
     images: Counter[str] = field(default_factory=Counter)
+    queries: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     flags: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     first_flag: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    first_flag_query: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     flagged_inputs: dict[str, int] = field(default_factory=dict)
 
@@ -52,6 +55,7 @@ class MonitorSummary:
                             "flags": n,
                             "requests": self.by_client[client],
                             "first_flag_at_request": self.first_flag[det].get(client),
+                            "first_flag_within_queries": self.first_flag_query[det].get(client),
                         }
                     )
         return out
@@ -97,6 +101,7 @@ def read_log(path: str | Path) -> MonitorSummary:
         s.by_client[client] += 1
         s.by_status[str(e.get("status"))] += 1
         s.decisions[str(e.get("decision"))] += 1
+        s.queries[client] += int(e.get("n", 0))  # images the model saw (refused included)
         if e.get("status") == 200:
             s.images[client] += int(e.get("n", 0))
         fired = False
@@ -108,6 +113,7 @@ def read_log(path: str | Path) -> MonitorSummary:
                 fired = True
                 s.flags[name][client] += 1
                 s.first_flag[name].setdefault(client, s.by_client[client])
+                s.first_flag_query[name].setdefault(client, s.queries[client])
         if fired:
             for h, label in zip(e.get("inputs") or [], e.get("prediction") or [], strict=False):
                 s.flagged_inputs.setdefault(str(h), int(label))
