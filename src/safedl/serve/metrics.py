@@ -41,7 +41,7 @@ class Metrics:
         registry: Any = self.registry
         if self.multiprocess:
             registry = prom.CollectorRegistry()
-            prom.multiprocess.MultiProcessCollector(registry)
+            require("prometheus_client.multiprocess").MultiProcessCollector(registry)
         return prom.generate_latest(registry), prom.CONTENT_TYPE_LATEST
 
 
