@@ -56,7 +56,7 @@ def check_plugins(profile: Profile, source: str = "<profile>") -> None:
     problems = []
     lists = (
         ("attacks", ATTACKS, profile.attacks),
-        ("defenses", DEFENSES, profile.defenses),
+        ("defenses", DEFENSES, [] if isinstance(profile.defenses, str) else profile.defenses),
         ("evaluation.curve_attacks", ATTACKS, profile.evaluation.curve_attacks),
     )
     for key, registry, specs in lists:

@@ -142,3 +142,23 @@ def test_stress_tests_do_not_set_the_posture_or_test_a_threat() -> None:
     tested = {**stress, "scope": "in_threat_model"}
     v2 = verdict([{"scope": "in_threat_model", "pessimistic_band": "high"}], [tested], tm)
     assert v2["complete"] and v2["posture"] == "high"
+
+
+def test_a_threat_whose_access_is_removed_is_listed_as_removed_not_untested() -> None:
+    note = "square needs confidence scores but output_hardening answers labels only"
+    gone = {
+        "attack": "square",
+        "status": "not_applicable",
+        "family": "evasion",
+        "scope": "in_threat_model",
+        "threat_ids": ["T-EVA"],
+        "note": note,
+    }
+    tm = {**TM, "threats": TM["threats"][1:]}
+    v = verdict([], [gone], tm)
+    assert v["untested"] == [] and v["complete"]
+    assert v["removed"] == [{"id": "T-EVA", "title": "Evasion", "level": "high", "why": note}]
+    assert "Removed" in v["headline"] and "Evasion" in v["headline"]
+    # an attack that still ran against the threat means it is tested, not removed
+    done = {**evasion(0.1, 0.2), "scope": "in_threat_model", "threat_ids": ["T-EVA"]}
+    assert verdict([], [gone, done], tm)["removed"] == []

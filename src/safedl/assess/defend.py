@@ -23,7 +23,7 @@ from safedl.config.profile import PluginSpec
 from safedl.defenses.base import DefendedModel, DefenseContext
 from safedl.errors import ConfigError
 from safedl.registry import DEFENSES
-from safedl.results import AttackEntry, EvasionEntry
+from safedl.results import AttackEntry, EvasionEntry, ExtractionEntry, PrivacyEntry
 from safedl.threat.attacker import EPS_BY_MODALITY
 
 
@@ -107,20 +107,35 @@ class DefendReport:
                     "why": e.adaptive_reason,
                     "view": e.view,
                     "n": e.n if isinstance(e, EvasionEntry) else None,
-                    "robust_accuracy": (
-                        e.robust_accuracy.value
-                        if isinstance(e, EvasionEntry) and e.robust_accuracy is not None
-                        else None
-                    ),
+                    "status": e.status,
+                    **_measured(e),
                 }
                 for e in rev.entries
             ],
+            "privacy": rev.privacy,
+            "mitigation_claim": rev.mitigation_claim,
             "validity": [f.model_dump(mode="json") for f in rev.validity],
             "cost": d.cost.to_dict(),
             "metrics": d.metrics,
             "adaptive_needs": rev.adaptive_needs,
             "model": {"trained": self.trained},
         }
+
+
+def _measured(e: AttackEntry) -> dict[str, Any]:
+    """What one entry measured: robust accuracy within the budget, AUC or fidelity."""
+    if isinstance(e, EvasionEntry):
+        robust = e.robust_accuracy.value if e.robust_accuracy is not None else None
+        if e.minimum_norm:  # a minimum-norm attack's robust accuracy within its budget
+            at_eps = e.extra.get("accuracy_at_eps")
+            robust = at_eps.get("value") if isinstance(at_eps, dict) else robust
+        return {"robust_accuracy": robust}
+    if isinstance(e, PrivacyEntry):
+        return {"auc": e.auc}
+    if isinstance(e, ExtractionEntry):
+        f = e.fidelity
+        return {"fidelity": f if isinstance(f, float | None) else f.value, "queries": e.queries}
+    return {}
 
 
 def defend_spec(
@@ -153,9 +168,10 @@ def defend_spec(
     )
     settings = AssessSettings(target.store, seed=seed, batch_size=batch_size)
     budget = eps if eps is not None else usual_budget(target.splits.input_shape, norm)
-    plan = [PluginSpec(name="pgd", params={"eps": budget, "norm": norm, "steps": 20})]
-    baseline_entries = assess_model(target.target, target.data, plan, settings)
     defense = DEFENSES.create(name, params, seed=seed)
+    plan = [PluginSpec(name="pgd", params={"eps": budget, "norm": norm, "steps": 20})]
+    plan += [PluginSpec(name=a, params=dict(p)) for a, p in defense.evaluated_by]
+    baseline_entries = assess_model(target.target, target.data, plan, settings)
     defended = defense.apply(defense_context(target, settings))
     check = target.data.subset(torch.arange(min(CHECK_SAMPLES, len(target.data))))
     rev = reevaluate(
@@ -166,6 +182,7 @@ def defend_spec(
         settings,
         name=name,
         check_data=check,
+        dataset=data,
     )
     return DefendReport(defended, baseline_entries, rev, target.trained)
 

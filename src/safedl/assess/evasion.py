@@ -18,6 +18,7 @@ import torch
 
 from safedl.assess.units import Unit
 from safedl.attacks.evasion.base import BOUND_TOLERANCE, EvasionAttack
+from safedl.attacks.evasion.blackbox import BlackBoxAttack
 from safedl.errors import PluginError
 from safedl.evaluation.metrics import rate_of
 from safedl.registry import ATTACKS
@@ -31,6 +32,15 @@ def run_evasion(unit: Unit, common: dict[str, Any]) -> dict[str, Any]:
     target = unit.target
     if target.adapter is None and ATTACKS.get(unit.spec.name).access == "white-box":
         target.white_box()  # raises: a white-box attack needs the model itself
+    if isinstance(attack, BlackBoxAttack) and attack.needs_scores(target.oracles):
+        return {
+            **common,
+            "params": dict(unit.spec.params),
+            "family": "evasion",
+            "status": "not_applicable",
+            "note": f"{unit.spec.name} needs confidence scores but {target.name} answers labels "
+            "only; a decision-based attack (hopskipjump) measures this model",
+        }
     data, bs = unit.data, unit.settings.batch_size
     attacked = target.view(unit.view) if unit.view else target.adapter
     result = attack.run(attacked, data, batch_size=bs, oracles=target.oracles)

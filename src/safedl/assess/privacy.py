@@ -76,7 +76,7 @@ def run_privacy(unit: Unit, common: dict[str, Any]) -> dict[str, Any]:
         **common,
         **out,
         "family": "privacy",
-        "status": "done" if status == "done" else "unavailable",
+        "status": status if status in ("done", "not_applicable") else "unavailable",
     }
 
 
@@ -110,7 +110,7 @@ def run_extraction(unit: Unit, common: dict[str, Any]) -> dict[str, Any]:
         **common,
         **out,
         "family": "extraction",
-        "status": "done" if status == "done" else "unavailable",
+        "status": status if status in ("done", "not_applicable") else "unavailable",
     }
 
 

@@ -10,13 +10,18 @@ per-sample cascade):
    defense is non-differentiable or randomised;
 2. transfer from the undefended baseline — PGD-20 computed on the baseline, scored on the
    defended model;
-3. a gradient-free attack at AutoAttack's full budget — Square with 5 000 queries.
+3. a gradient-free attack at AutoAttack's full budget — Square with 5 000 queries, or, when an
+   output defense leaves only labels, the decision-based HopSkipJump at the same budget.
 
 Every adaptive example is scored on the real defended model against the true labels. The
 defended robust accuracy is the per-example worst case over the plan and the adaptive attacks;
 the plan's figure alone is kept, labelled *non-adaptive*, never as the result. A budget whose
 non-adaptive figure is more than a few points above the adaptive one is called out: the
 defense only holds against attacks that do not adapt to it.
+
+The baseline's privacy and extraction attacks run again too, with the label-only ones an
+output defense calls for (:mod:`safedl.assess.reevaluate_privacy`); an output defense's
+mitigation claim is checked against the rule that those must have run.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import torch
 
+from safedl.assess.reevaluate_privacy import privacy_comparison, privacy_requests
 from safedl.assess.service import assess_model
 from safedl.assess.target import ModelUnderTest
 from safedl.assess.units import AssessSettings, AttackRequest
@@ -36,13 +42,15 @@ from safedl.attacks.evasion.adaptive import attack_view
 from safedl.config.profile import PluginSpec
 from safedl.data import TensorData
 from safedl.defenses.base import DefendedModel
+from safedl.defenses.output.hardening import mitigation_claim
 from safedl.evaluation.metrics import rate_of
 from safedl.evaluation.paired import paired_difference
 from safedl.models import local_oracles
 from safedl.results import AttackEntry, EvasionEntry, Finding
 from safedl.threat.model import ThreatAssessment
 
-#: Queries of the gradient-free adaptive attack (AutoAttack's standard Square budget).
+#: Queries of the gradient-free adaptive attack (AutoAttack's standard Square budget), and of
+#: the decision-based one that replaces it when only labels are answered.
 SQUARE_QUERIES = 5000
 #: Steps of PGD through a BPDA or EOT view (they converge more slowly than plain PGD).
 ADAPTIVE_STEPS = 100
@@ -65,6 +73,8 @@ class Reevaluation:
     clean: dict[str, Any]
     adaptive_needs: dict[str, Any]
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    privacy: list[dict[str, Any]] = field(default_factory=list)
+    mitigation_claim: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +87,8 @@ class Reevaluation:
             "clean": self.clean,
             "adaptive_needs": self.adaptive_needs,
             "skipped": self.skipped,
+            "privacy": self.privacy,
+            "mitigation_claim": self.mitigation_claim,
         }
 
 
@@ -91,6 +103,7 @@ def defended_target(defended: DefendedModel, baseline: ModelUnderTest, name: str
         model_id=defended.model_id,
         adapter=defended.model,
         oracles=defended.oracles or local_oracles(defended.model),
+        recipe=baseline.recipe,
         views=views,
     )
 
@@ -145,6 +158,18 @@ def adaptive_requests(
             adaptive="transfer from the undefended baseline (PGD-20 on it, scored here)",
         )
     )
+    if needs.output == "label":
+        out.append(
+            AttackRequest(
+                PluginSpec(
+                    name="hopskipjump",
+                    params={"eps": eps, "norm": norm, "max_queries": SQUARE_QUERIES},
+                ),
+                adaptive=f"{defended.defense} answers labels only: decision-based HopSkipJump "
+                f"({SQUARE_QUERIES:,} queries) instead of a score-based attack",
+            )
+        )
+        return out
     out.append(
         AttackRequest(
             PluginSpec(
@@ -166,24 +191,19 @@ def reevaluate(
     name: str,
     threat: ThreatAssessment | None = None,
     check_data: TensorData | None = None,
+    dataset: str | None = None,
 ) -> Reevaluation:
     """Re-attack ``defended`` with the baseline's evasion plan plus adaptive attacks."""
     target = defended_target(defended, baseline, name)
-    plan, skipped = [], []
-    for e in baseline_entries:
-        if e.status != "done":
-            continue
-        if isinstance(e, EvasionEntry):
-            plan.append(PluginSpec(name=e.attack, params=dict(e.params)))
-        else:
-            skipped.append(
-                {
-                    "attack": e.attack,
-                    "family": e.family,
-                    "why": "re-evaluated by the defenses "
-                    "of its own family (this stage re-attacks evasion defenses)",
-                }
-            )
+    plan: list[PluginSpec | AttackRequest] = [
+        PluginSpec(name=e.attack, params=dict(e.params))
+        for e in baseline_entries
+        if e.status == "done" and isinstance(e, EvasionEntry)
+    ]
+    more, skipped = privacy_requests(
+        baseline_entries, defended, recipe_known=baseline.recipe is not None
+    )
+    plan += more
     entries: list[AttackEntry] = list(assess_model(target, data, plan, settings, threat=threat))
     n = len(data)
     budgets = []
@@ -244,8 +264,12 @@ def reevaluate(
             batch_size=settings.batch_size,
             level="basic",
             name=name,
+            dataset=dataset,
         )
     needs = defended.adaptive
+    claim = None
+    if needs.output != "scores":
+        claim = mitigation_claim(defended.model_id, [e.model_dump(mode="json") for e in entries])
     return Reevaluation(
         defense=defended.defense,
         model=name,
@@ -262,6 +286,8 @@ def reevaluate(
             "output": needs.output,
         },
         skipped=skipped,
+        privacy=privacy_comparison(baseline_entries, entries),
+        mitigation_claim=claim,
     )
 
 

@@ -81,13 +81,30 @@ class ModelUnderTest:
         oracles: OracleFactory | None = None,
         batch_size: int = 512,
     ) -> ModelUnderTest:
-        """A model held in this process, identified by the hash of its weights."""
+        """A model held in this process, identified by the hash of its weights.
+
+        A module with a non-differentiable preprocessing step may declare a differentiable
+        approximation of itself — a ``bpda_module()`` method returning a module whose forward
+        pass equals its own — and gradient attacks escalated for masking use it (BPDA) as the
+        view ``"adaptive"``.
+        """
+        views = {}
+        declare = getattr(adapter.module, "bpda_module", None)
+        if callable(declare):
+            views["adaptive"] = ModelAdapter(
+                declare(),
+                input_shape=adapter.input_shape,
+                num_classes=adapter.num_classes,
+                normalization=adapter.normalization,
+                device=adapter.device,
+            )
         return cls(
             name=name,
             model_id=model_fingerprint(adapter),
             adapter=adapter,
             oracles=oracles or local_oracles(adapter, batch_size=batch_size),
             recipe=recipe,
+            views=views,
         )
 
     def view(self, name: str) -> ModelAdapter:

@@ -15,6 +15,7 @@ makes those results unreliable in the risk stage and the report (see
 | VC04 | more steps and restarts lower robust accuracy further (attack not converged) |
 | VC05 | the model's outputs are not deterministic |
 | VC06 | an adversarial example lies outside its ε-ball or [0, 1] |
+| VC07 | robust accuracy above the best published figure for the dataset and budget |
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Literal
 import torch
 from torch.nn import functional as F
 
+from safedl.assess.published import check_published
 from safedl.data import TensorData
 from safedl.models import ModelAdapter
 from safedl.registry import ATTACKS
@@ -232,8 +234,12 @@ def run_checks(
     batch_size: int = 256,
     level: CheckLevel = "full",
     name: str = "baseline",
+    dataset: str | None = None,
 ) -> list[Finding]:
-    """The checks of ``level`` on ``model`` (called ``name``) and its results ``entries``."""
+    """The checks of ``level`` on ``model`` (called ``name``) and its results ``entries``.
+
+    ``dataset`` (its registered name) enables VC07, the published-ceiling check.
+    """
     findings = [
         check_gradients(model, data, batch_size, name=name),
         check_blackbox_vs_whitebox(entries, name=name),
@@ -245,6 +251,8 @@ def run_checks(
         )
     findings.append(check_determinism(model, data, name=name))
     findings.append(check_bounds(entries, name=name))
+    if dataset is not None:
+        findings.append(check_published(entries, dataset, name=name))
     return findings
 
 

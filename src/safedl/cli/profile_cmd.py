@@ -22,7 +22,10 @@ def validate(path: str = typer.Argument(..., help="Profile file (YAML) or preset
     """Check a profile; print one line per problem (exit code 2) or a summary."""
     profile = load_profile(path)
     attacks = ", ".join(a.name for a in profile.attacks) or "none"
-    defenses = ", ".join(d.name for d in profile.defenses) or "none"
+    if isinstance(profile.defenses, str):
+        defenses = "the one the risk stage recommends for the top risk"
+    else:
+        defenses = ", ".join(d.name for d in profile.defenses) or "none"
     console.out.print(
         f"[green]valid[/]: {escape(path)} — profile [bold]{escape(profile.name)}[/], "
         f"dataset {escape(profile.dataset.name)}, model {escape(profile.model.name)}, "

@@ -12,7 +12,7 @@ from safedl.cli import console
 from safedl.cli.console import pct
 from safedl.pipeline.run import run_profile
 from safedl.reporting.summary import SCOPE_WORDS, summarise
-from safedl.results.labels import number
+from safedl.results.labels import NORMS, number
 
 
 def _evasion_table(rows: list[dict[str, Any]]) -> Table:
@@ -66,6 +66,50 @@ def _privacy_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _leak(side: dict[str, Any] | None) -> str:
+    if not side:
+        return "—"
+    value = side["value"]
+    text = f"AUC {value:.3f}" if side["metric"] == "auc" else pct(side)
+    return f"{text} ({escape(side['attack'].split(',')[0])})"
+
+
+def _defense_table(model: dict[str, Any]) -> Table:
+    """One defended model: clean, worst-case robust and leakage, before → after."""
+    table = Table(
+        "", "baseline", f"with {escape(model['model'])}", "change", title="defense re-evaluated"
+    )
+    clean = model["clean"]
+    change = clean["change"]
+    table.add_row(
+        "clean accuracy",
+        pct(clean["baseline"]),
+        pct(clean["defended"]),
+        f"{100 * change['difference']:+.1f} pts (p={change['p_value']:.2g})",
+    )
+    for b in model["budgets"]:
+        m = b["mitigation"]
+        plain = b["non_adaptive_robust_accuracy"]
+        table.add_row(
+            f"robust accuracy, {NORMS.get(b['norm'], b['norm'])} ε = {number(b['eps'])}",
+            pct(b["baseline_robust_accuracy"]),
+            f"{pct(b['robust_accuracy'])} adaptive worst case\n(non-adaptive {pct(plain)})",
+            f"{100 * m['difference']:+.1f} pts (p={m['p_value']:.2g})",
+        )
+    for row in model.get("privacy", []):
+        ch = row.get("change")
+        table.add_row(
+            row["threat"],
+            _leak(row.get("baseline")),
+            _leak(row.get("defended")),
+            "—"
+            if ch is None
+            else f"{100 * ch['difference']:+.1f} pts [{100 * ch['low']:+.1f}, "
+            f"{100 * ch['high']:+.1f}]",
+        )
+    return table
+
+
 def run_command(
     profile: str = typer.Argument("demo", help="Profile file or preset name (default: demo)."),
     out: str | None = typer.Option(None, "--out", "-o", help="Run directory."),
@@ -95,6 +139,14 @@ def run_command(
         if a.get("status") != "done":
             console.out.print(
                 f"[dim]{escape(a['attack'])}: {a['status']} — {escape(a.get('note') or '')}[/]"
+            )
+    for model in stages.get("reevaluation", {}).get("result", {}).get("models", []):
+        console.out.print(_defense_table(model))
+        after = model.get("posture_after") or {}
+        if after:
+            console.out.print(
+                f"posture with {escape(model['model'])}: [bold]{after['posture'].upper()}[/] — "
+                f"{escape(after['headline'])}"
             )
     summary = summarise(run.record.data)
     console.out.print(

@@ -171,7 +171,11 @@ class Profile(Strict):
     model: ModelConfig = Field(default_factory=ModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     attacks: list[PluginSpec] = Field(default_factory=list, description="The attack plan.")
-    defenses: list[PluginSpec] = Field(default_factory=list, description="The defense plan.")
+    defenses: list[PluginSpec] | Literal["recommended"] = Field(
+        default_factory=list,
+        description="The defense plan, or 'recommended': the first registered defense that the "
+        "risk stage recommends for the top risk, with its default parameters.",
+    )
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     seed: int = Field(0, ge=0)

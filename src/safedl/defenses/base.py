@@ -200,6 +200,9 @@ class Defense(ABC):
     kind: ClassVar[DefenseKind]
     #: What an adaptive attacker must know about this defense (see :class:`AdaptiveNeeds`).
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
+    #: Attacks, beyond the evasion budget, that test what the defense claims to stop, as
+    #: ``(attack name, params)``: applied alone (``safedl defend``) it is re-evaluated by them.
+    evaluated_by: ClassVar[tuple[tuple[str, dict[str, Any]], ...]] = ()
 
     def __init__(self, config: PluginConfig, *, seed: int = 0) -> None:
         self.config = config

@@ -68,6 +68,11 @@ class AttacksResult(_Result):
     curves: list[dict[str, Any]] = Field(default_factory=list)
     validity: list[Finding] = Field(default_factory=list)
     reliable: bool = True
+    escalation: dict[str, Any] | None = Field(
+        None,
+        description="When a validity check found masked gradients: the extra attacks run "
+        "(Square at full budget, transfer, BPDA where declared) and why.",
+    )
     plots: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -79,6 +84,11 @@ class Verdict(_Result):
     headline: str
     untested: list[dict[str, Any]] = Field(
         default_factory=list, description="Threats of level high or critical no attack tested."
+    )
+    removed: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Threats whose attacks are not applicable: the model no longer grants "
+        "the access they need (an output defense).",
     )
     stress_tests: int = 0
     outside_threat_model: int = 0
@@ -111,6 +121,9 @@ class DefenseEntry(_Result):
 
 class DefensesResult(_Result):
     defenses: list[DefenseEntry]
+    chosen_by: dict[str, Any] | None = Field(
+        None, description="With 'defenses: recommended': the recommendation that was followed."
+    )
 
 
 class ReEvaluatedModel(_Result):
@@ -128,6 +141,13 @@ class ReEvaluatedModel(_Result):
     clean: dict[str, Any]
     adaptive_needs: dict[str, Any]
     skipped: list[dict[str, Any]] = Field(default_factory=list)
+    privacy: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Per privacy or stealing threat: the worst case before and after, the change.",
+    )
+    mitigation_claim: dict[str, Any] | None = Field(
+        None, description="For an output defense: whether a risk may be called mitigated."
+    )
     residual_risks: list[dict[str, Any]] = Field(default_factory=list)
     posture_after: dict[str, Any] = Field(default_factory=dict)
 

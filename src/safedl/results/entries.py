@@ -14,7 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 Scope = Literal["in_threat_model", "stress_test", "outside_threat_model", "no_threat_model"]
-Status = Literal["done", "unavailable", "failed"]
+#: ``not_applicable``: the model does not grant the access the attack needs (a score-based
+#: attack against a model that answers labels only) — the threat it tests is removed, not tested.
+Status = Literal["done", "unavailable", "failed", "not_applicable"]
 
 
 class RateModel(BaseModel):

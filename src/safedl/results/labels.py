@@ -77,6 +77,8 @@ def attack_label(name: str, family: str, params: dict[str, Any], access: str | N
             parts.append(f"target class {params['target_class']}")
     elif "max_queries" in params:
         parts.append(f"{number(params['max_queries'])} queries")
+    if params.get("labels") == "hard":
+        access = "labels"  # a hard-label thief reads top-1 labels whatever it was granted
     if access:
         parts.append(ACCESS.get(access, access))
     return ", ".join(parts)

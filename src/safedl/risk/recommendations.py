@@ -1,7 +1,7 @@
 """Recommendations: defenses for each risk, with the reason and the expected effect.
 
-Defense families are named until their plugins exist; a registered defense of the family is
-named instead, marked available.
+Each recommendation names the defenses that implement it; those registered in this
+installation are listed as ``available`` (the ones a profile's ``defenses:`` can apply).
 """
 
 from __future__ import annotations
@@ -10,19 +10,29 @@ from typing import Any
 
 from safedl.registry import DEFENSES
 
-#: attack family → (defense family, registry family key, why, expected effect)
-TABLE: dict[str, list[tuple[str, str, str, str]]] = {
+#: attack family → (defense, defense kind, the registered defenses that implement it, why,
+#: expected effect), best first within a family.
+TABLE: dict[str, list[tuple[str, str, tuple[str, ...], str, str]]] = {
     "evasion": [
         (
-            "adversarial training (PGD-AT)",
+            "adversarial training (PGD-AT, TRADES, fast AT)",
             "training",
+            ("pgd_at", "trades", "fast_at"),
             "trains on worst-case examples inside the same ε-ball the attacks used",
             "robust accuracy at ε rises substantially; clean accuracy typically drops a few points",
         ),
         (
-            "input-anomaly detection at inference",
+            "certified robustness (randomized smoothing)",
+            "training",
+            ("randomized_smoothing",),
+            "a smoothed classifier's prediction provably holds inside a certified L2 radius",
+            "certified accuracy at small radii; abstains on uncertain inputs",
+        ),
+        (
+            "input-anomaly and query-pattern detection at inference",
             "detector",
-            "flags inputs whose statistics differ from the training data",
+            ("feature_squeezing", "query_similarity", "energy", "knn_distance"),
+            "adversarial inputs and query-based attacks leave statistical traces",
             "raises the attacker's cost; must be re-evaluated with adaptive attacks",
         ),
     ],
@@ -30,26 +40,44 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
         (
             "training-data filtering (spectral signatures, activation clustering)",
             "data",
+            ("spectral_signatures", "activation_clustering"),
             "poisoned samples separate from clean ones in the model's feature space",
             "removes most triggered samples before training; success rate falls",
         ),
         (
-            "model repair (fine-pruning, Neural Cleanse)",
+            "model repair (fine-pruning, Neural Cleanse, fine-tuning)",
             "repair",
+            ("fine_pruning", "neural_cleanse", "fine_tuning"),
             "prunes or unlearns neurons the trigger relies on",
             "attack success drops with a small clean-accuracy cost",
+        ),
+        (
+            "training on poisoned data without learning the backdoor (ABL)",
+            "training",
+            ("abl",),
+            "backdoored samples are learned faster and can be isolated and unlearned",
+            "attack success falls while the model trains on the poisoned set",
+        ),
+        (
+            "triggered-input detection at inference (STRIP)",
+            "detector",
+            ("strip",),
+            "a triggered input keeps its prediction when superimposed with clean images",
+            "flags triggered inputs at a fixed false-rejection rate",
         ),
     ],
     "poisoning": [
         (
-            "data provenance and sanitisation",
+            "label-consistency filtering (deep k-NN) and data provenance",
             "data",
-            "the attack needs write access to training data or labels",
-            "limits who can inject samples; filtered samples no longer shift the model",
+            ("knn_label_filter",),
+            "flipped or poisoned samples disagree with their neighbours in feature space",
+            "removes most flipped samples; the retrained model recovers accuracy",
         ),
         (
-            "robust training (loss-based filtering, label-noise-robust loss)",
+            "robust training on poisoned data (anti-backdoor learning)",
             "training",
+            ("abl",),
             "poisoned or flipped samples have unusual losses",
             "smaller accuracy drop under the same poison budget",
         ),
@@ -58,28 +86,32 @@ TABLE: dict[str, list[tuple[str, str, str, str]]] = {
         (
             "differentially private training (DP-SGD)",
             "training",
+            ("dp_sgd",),
             "bounds what the model can reveal about any one training sample",
             "membership advantage falls towards zero; clean accuracy drops",
         ),
         (
             "output hardening (top-1 label or rounded scores)",
             "output",
+            ("output_hardening",),
             "score-based inference attacks need confidences",
-            "fewer signals per query",
+            "fewer signals per query; label-only attacks remain and are re-run",
         ),
     ],
     "extraction": [
         (
-            "query rate limits and monitoring",
-            "detector",
-            "stealing needs many queries",
-            "raises the cost of a faithful copy",
-        ),
-        (
             "output hardening (top-1 label)",
             "output",
+            ("output_hardening",),
             "probabilities leak more than labels",
-            "the copy needs many more queries",
+            "the copy needs more queries; a hard-label thief is re-run against it",
+        ),
+        (
+            "query rate limits and monitoring (PRADA)",
+            "detector",
+            ("prada",),
+            "stealing needs many queries; synthetic query streams are detectable",
+            "raises the cost of a faithful copy (PRADA is blind to natural-image queries)",
         ),
     ],
 }
@@ -89,10 +121,10 @@ def recommend(risks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One recommendation per (risk family, defense), ordered by the worst risk it answers."""
     seen: dict[str, dict[str, Any]] = {}
     for risk in risks:
-        for name, key, why, effect in TABLE.get(risk["family"], []):
+        for name, key, plugins, why, effect in TABLE.get(risk["family"], []):
             rec = seen.get(name)
             if rec is None:
-                available = [d.name for d in DEFENSES if d.family == key]
+                available = [p for p in plugins if p in DEFENSES]
                 seen[name] = rec = {
                     "defense": name,
                     "family": key,

@@ -5,6 +5,11 @@ of all risks when the profile states none); stress tests inform but never set it
 themselves. A threat of level high or critical that no attack inside the threat model tested
 (its plugin is unavailable, or the profile left it out) makes the assessment **incomplete**:
 the summary says so and names the threats, and never reads as a plain low or medium.
+
+A threat whose attacks inside the threat model all came back *not applicable* — the model no
+longer grants the access they need, as after output hardening to labels only — is listed as
+**removed** (with the reason) rather than untested: the threat as modelled cannot be mounted
+against this model, and whatever leakage is left is measured by the other attacks.
 """
 
 from __future__ import annotations
@@ -21,6 +26,25 @@ POSTURE = {
 }
 UNTESTED_LEVELS = ("high", "critical")
 SETS_POSTURE = ("in_threat_model", "no_threat_model")
+
+
+def removed_threats(
+    attacks: list[dict[str, Any]], threat: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Threats no finished attack tested because the model no longer grants their access."""
+    if not threat:
+        return []
+    done = {tid for a in attacks if a.get("status") == "done" for tid in a.get("threat_ids", [])}
+    notes: dict[str, list[str]] = {}
+    for a in attacks:
+        if a.get("status") == "not_applicable" and a.get("scope") == "in_threat_model":
+            for tid in a.get("threat_ids", []):
+                notes.setdefault(tid, []).append(a.get("note") or a["attack"])
+    return [
+        {"id": t["id"], "title": t["title"], "level": t["level"], "why": notes[t["id"]][0]}
+        for t in threat.get("threats", [])
+        if t["id"] in notes and t["id"] not in done
+    ]
 
 
 def untested_threats(
@@ -45,9 +69,10 @@ def untested_threats(
     for p in threat.get("plan", []):
         for tid in p.get("threat_ids", []):
             planned.setdefault(tid, []).append(p)
+    removed = {t["id"] for t in removed_threats(attacks, threat)}
     out = []
     for t in threat.get("threats", []):
-        if t["level"] not in UNTESTED_LEVELS or t["id"] in tested:
+        if t["level"] not in UNTESTED_LEVELS or t["id"] in tested or t["id"] in removed:
             continue
         plans = planned.get(t["id"], [])
         if t["id"] in stressed:
@@ -79,14 +104,19 @@ def verdict(
         )
     elif measured == "unknown" and risks:
         headline = "Only stress tests ran: nothing inside the threat model was measured."
+    removed = removed_threats(attacks, threat)
+    if removed:
+        names = "; ".join(t["title"] for t in removed)
+        headline += f" Removed (the model no longer grants the access they need): {names}."
     return {
         "posture": measured,
         "complete": not untested,
         "headline": headline,
         "untested": untested,
+        "removed": removed,
         "stress_tests": sum(1 for r in risks if r.get("scope") == "stress_test"),
         "outside_threat_model": sum(1 for a in attacks if a.get("scope") == "outside_threat_model"),
     }
 
 
-__all__ = ["ORDER", "POSTURE", "untested_threats", "verdict"]
+__all__ = ["ORDER", "POSTURE", "removed_threats", "untested_threats", "verdict"]

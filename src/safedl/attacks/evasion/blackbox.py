@@ -225,6 +225,12 @@ class BlackBoxAttack(EvasionAttack[ExampleOracle]):
         """What the oracle answers in this configuration (default: ``oracle_output``)."""
         return type(self).oracle_output
 
+    def needs_scores(self, oracles: OracleFactory) -> bool:
+        """True when this attack needs scores and ``oracles`` answer labels only."""
+        if self.query_output() == "label":
+            return False
+        return oracles(output=self.query_output(), budget=None).output == "label"
+
     @abstractmethod
     def attack(
         self,
@@ -248,6 +254,11 @@ class BlackBoxAttack(EvasionAttack[ExampleOracle]):
         device = model.device if model is not None else torch.device("cpu")
         budget = self.config.max_queries
         oracle = factory(output=self.query_output(), budget=budget * n)
+        if self.query_output() != "label" and oracle.output == "label":
+            raise ConfigError(
+                f"{self.plugin_name} needs confidence scores, but the model answers labels only",
+                hint="use a decision-based attack (hopskipjump) against a label-only model",
+            )
         counts = torch.zeros(n, dtype=torch.long, device=device)
         view = ExampleOracle(oracle, budget, counts, torch.arange(n, device=device))
         run = AttackRun(

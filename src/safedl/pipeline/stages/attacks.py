@@ -17,6 +17,7 @@ import torch
 
 from safedl.assess import assess_model, worst_case
 from safedl.assess.curves import curve_specs, robustness_curve
+from safedl.assess.escalation import escalation_requests, triggers
 from safedl.assess.validity import run_checks
 from safedl.config.profile import PluginSpec, Profile
 from safedl.data import TensorData
@@ -97,6 +98,19 @@ class AttackStage(Stage):
                 Finding.model_validate(f) for f in analysis.unit("validity", analysis.validity)
             ]
             result.reliable = all(f.status != "fail" for f in result.validity)
+            fired = triggers(result.validity)
+            if fired:
+                why = f"escalated: {', '.join(f.id for f in fired)} failed ({fired[0].name})"
+                more = escalation_requests(entries, target.views, why)
+                log.info("%s: escalating with %d attacks", why, len(more))
+                added = assess_model(target, data, more, ctx.settings(), threat=threat)
+                entries = [*entries, *added]
+                result.attacks = entries
+                result.worst_case = worst_case(ctx.store, entries)
+                result.escalation = {
+                    "because": [f.id for f in fired],
+                    "units": [e.unit for e in added],
+                }
         result.plots = attack_plots.plots(ctx, entries, result.curves)
         return StageOutcome("done", result.model_dump(mode="json"))
 
@@ -154,6 +168,7 @@ class _Analysis:
             self.entries,
             seed=ctx.seed,
             batch_size=ctx.profile.evaluation.batch_size,
+            dataset=ctx.profile.dataset.name,
         )
         return [f.model_dump(mode="json") for f in findings]
 

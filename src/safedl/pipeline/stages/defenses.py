@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from safedl.config.profile import PluginSpec
 from safedl.defenses.base import DefendedModel, DefenseContext
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
@@ -23,6 +24,26 @@ def defense_names(specs: list[Any]) -> list[str]:
     """A model name per defense: its registered name, numbered when it appears twice."""
     names = [s.name for s in specs]
     return [n if names.count(n) == 1 else f"{n}#{i}" for i, n in enumerate(names)]
+
+
+def recommended(ctx: RunContext) -> dict[str, Any] | None:
+    """The recommendation ``defenses: recommended`` follows: the first with a registered defense.
+
+    Recommendations come ordered by the worst risk they answer (the risk stage), so this is
+    the best-ranked defense for the top risk; ``None`` when nothing registered is recommended.
+    """
+    for rec in ctx.record.result("risk").get("recommendations", []):
+        if rec.get("available"):
+            return {**rec, "chosen": rec["available"][0]}
+    return None
+
+
+def defense_specs(ctx: RunContext) -> list[PluginSpec]:
+    """The defenses this run applies: the profile's list, or the recommended one."""
+    if not isinstance(ctx.profile.defenses, str):
+        return list(ctx.profile.defenses)
+    rec = recommended(ctx)
+    return [] if rec is None else [PluginSpec(name=rec["chosen"], params={})]
 
 
 def defense_context(ctx: RunContext) -> DefenseContext:
@@ -49,9 +70,8 @@ def apply_defenses(ctx: RunContext) -> list[tuple[str, DefendedModel]]:
     if ctx._defended is None:
         dctx = defense_context(ctx)
         out = []
-        for name, spec in zip(
-            defense_names(ctx.profile.defenses), ctx.profile.defenses, strict=True
-        ):
+        specs = defense_specs(ctx)
+        for name, spec in zip(defense_names(specs), specs, strict=True):
             log.info("defense %s", name)
             defense = DEFENSES.create(spec.name, spec.params, seed=ctx.seed)
             out.append((name, defense.apply(dctx)))
@@ -86,10 +106,22 @@ class DefenseStage(Stage):
     name = "defenses"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        if not ctx.profile.defenses:
+        if not defense_specs(ctx):
             recs = ctx.record.result("risk").get("recommendations", [])
             named = sorted({n for r in recs for n in r.get("available", [])})
             hint = f"; the risk stage recommends {', '.join(named)}" if named else ""
+            if isinstance(ctx.profile.defenses, str):
+                return StageOutcome("skipped", note=f"no registered defense is recommended{hint}")
             return StageOutcome("skipped", note=f"the profile lists no defenses{hint}")
         entries = [_entry(n, d) for n, d in apply_defenses(ctx)]
-        return StageOutcome("done", {"defenses": entries})
+        out: dict[str, Any] = {"defenses": entries}
+        if isinstance(ctx.profile.defenses, str):
+            rec = recommended(ctx)
+            assert rec is not None  # defense_specs found one
+            out["chosen_by"] = {
+                "defense": rec["chosen"],
+                "recommendation": rec["defense"],
+                "risks": rec["risks"],
+                "reason": rec["reason"],
+            }
+        return StageOutcome("done", out)

@@ -19,7 +19,7 @@ import torch
 from safedl.assess.reevaluate import reevaluate
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
-from safedl.pipeline.stages.defenses import apply_defenses
+from safedl.pipeline.stages.defenses import apply_defenses, defense_specs
 from safedl.reporting.defense_plots import plot_pareto
 from safedl.results import parse_entry
 from safedl.risk import score_all, verdict
@@ -33,7 +33,7 @@ class ReEvaluationStage(Stage):
     name = "reevaluation"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        if not ctx.profile.defenses:
+        if not defense_specs(ctx):
             return StageOutcome("skipped", note="no defense was applied")
         attacks = ctx.record.result("attacks")
         baseline_entries = [parse_entry(a) for a in attacks.get("attacks", [])]
@@ -54,6 +54,7 @@ class ReEvaluationStage(Stage):
                 name=name,
                 threat=threat,
                 check_data=check,
+                dataset=ctx.profile.dataset.name,
             )
             out = rev.to_dict()
             risks, _ = score_all(out["attacks"], threat_dict, rev.validity)
