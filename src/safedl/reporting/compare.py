@@ -25,6 +25,39 @@ def _value(rate: dict[str, Any] | None) -> float | None:
     return None if not rate else float(rate["value"])
 
 
+def _defended(stages: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per defended model: clean, adaptive robust accuracy per budget and leakage per threat."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in stages.get("reevaluation", {}).get("result", {}).get("models", []):
+        name = m["model"]
+        out[f"{name}: clean accuracy"] = {"value": _value(m["clean"]["defended"]), "unit": "rate"}
+        for b in m.get("budgets", []):
+            what = f"{name}: robust accuracy (adaptive worst case), {b['norm']} ε={b['eps']:g}"
+            out[what] = {"value": _value(b["robust_accuracy"]), "unit": "rate"}
+        for r in m.get("privacy", []):
+            side = r.get("defended") or {}
+            unit = "auc" if side.get("metric") == "auc" else "rate"
+            out[f"{name}: {r['threat']} ({side.get('metric')})"] = {
+                "value": side.get("value"),
+                "unit": unit,
+            }
+    return out
+
+
+def _defense_rows(sa: dict[str, Any], sb: dict[str, Any], add: Any) -> None:
+    """The defenses section: each defended model's figures in A and B."""
+    da, db = _defended(sa), _defended(sb)
+    for what in sorted(da.keys() | db.keys()):
+        unit = (da.get(what) or db.get(what) or {}).get("unit", "rate")
+        add(
+            "defenses",
+            what,
+            (da.get(what) or {}).get("value"),
+            (db.get(what) or {}).get("value"),
+            unit,
+        )
+
+
 def compare_records(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Rows of (what, A, B, B − A) for baseline accuracy, each attack, worst case and risks."""
     rows: list[dict[str, Any]] = []
@@ -101,6 +134,7 @@ def compare_records(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         band_a, band_b = ra.get(k, {}).get("rating"), rb.get(k, {}).get("rating")
         if band_a != band_b:
             changed_bands.append({"attack": _label(k), "a": band_a, "b": band_b})
+    _defense_rows(sa, sb, add)
     return {
         "a": {"profile": a.get("profile", {}), "created": a.get("created")},
         "b": {"profile": b.get("profile", {}), "created": b.get("created")},

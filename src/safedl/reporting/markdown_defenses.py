@@ -28,6 +28,14 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
+    chosen = defenses.get("chosen_by")
+    if chosen:
+        notes.append(
+            f"- Applied **{chosen['defense']}** because the risk stage recommends "
+            f"{chosen['recommendation']} for the top risk ({', '.join(chosen['risks'])}): "
+            f"{chosen['reason']}."
+        )
+    leaks = _privacy_rows(models)
     for m in models:
         cost = applied.get(m["model"], {}).get("cost", {})
         clean = m["clean"]
@@ -54,6 +62,10 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
                     f"  - {m['model']}, {step['adaptive']}: ran on {step['ran_on']} examples, "
                     f"{step.get('robust_after', 0)} still robust"
                 )
+        claim = m.get("mitigation_claim")
+        if claim:
+            verb = "may" if claim["allowed"] else "may **not**"
+            notes.append(f"- A risk {verb} be called mitigated by {m['model']}: {claim['rule']}.")
         after = m.get("posture_after", {})
         if after:
             notes.append(
@@ -73,10 +85,45 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
             if shown:
                 notes.append(f"- {m['model']} metrics: {shown}")
     plot = reevaluation.get("plot")
-    out = [*lines, "", *notes]
+    out = [*lines, "", *leaks, *notes]
     if plot:
         out += ["", f"![clean vs worst-case robust accuracy]({plot})"]
     return [*out, ""]
+
+
+def _side(side: dict[str, Any] | None) -> str:
+    if not side:
+        return "—"
+    value = f"AUC {side['value']:.3f}" if side["metric"] == "auc" else pct(side)
+    mark = " (adaptive)" if side.get("adaptive") else ""
+    return f"{value} — {side['attack']}{mark}"
+
+
+def _privacy_rows(models: list[dict[str, Any]]) -> list[str]:
+    """Leakage before and after: the worst case per privacy or stealing threat."""
+    rows = [(m["model"], r) for m in models for r in m.get("privacy", [])]
+    if not rows:
+        return []
+    lines = [
+        "Leakage before and after (the worst case over the attacks on each model; an output "
+        "defense is also attacked by label-only membership inference and a hard-label thief):",
+        "",
+        "| defense | threat | baseline | defended | change [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
+    for model, r in rows:
+        ch = r.get("change")
+        change = (
+            "—"
+            if ch is None
+            else f"{100 * ch['difference']:+.1f} pts [{100 * ch['low']:+.1f}, "
+            f"{100 * ch['high']:+.1f}]"
+        )
+        lines.append(
+            f"| {model} | {r['threat']} | {_side(r.get('baseline'))} | "
+            f"{_side(r.get('defended'))} | {change} |"
+        )
+    return [*lines, ""]
 
 
 __all__ = ["defenses_markdown"]
