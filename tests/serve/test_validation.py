@@ -115,3 +115,21 @@ def test_bounded_fuzz_never_5xx(serve, digits: DataSplits, seed: int) -> None:
         assert client.get(f"{url}/healthz").status_code == 200
     assert all(c < 500 for c in codes), sorted(set(codes))
     assert any(400 <= c < 500 for c in codes)
+
+
+def test_slow_body_gets_408_and_server_stays_up(serve, digits: DataSplits) -> None:
+    """A client that declares a body and never sends it is cut off after body_timeout_s."""
+    import socket
+    from urllib.parse import urlparse
+
+    with serve(limits={"body_timeout_s": 0.5}) as url:
+        u = urlparse(url)
+        with socket.create_connection((u.hostname, u.port), timeout=10) as s:
+            s.sendall(
+                b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {ALICE}\r\nContent-Length: 1000\r\n\r\n[".encode()
+            )
+            reply = s.recv(4096).decode()
+        assert reply.startswith("HTTP/1.1 408")
+        good = digits.test.x[:1].tolist()
+        assert httpx.post(f"{url}/v1/predict", json=good, headers=H).status_code == 200

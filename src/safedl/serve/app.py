@@ -11,6 +11,7 @@ the Prometheus metrics. The OpenAPI docs are off unless the config turns them on
 
 # No ``from __future__ import annotations``: FastAPI reads the handlers' annotations at
 # definition time, and ``Request`` is imported lazily inside :func:`create_app`.
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -213,7 +214,13 @@ def create_app(
             srv.metrics.requests.labels(client, "429").inc()
             return _error(429, "rate limit exceeded", {"Retry-After": str(wait)})
         try:
-            body = await _body(request, config.limits.max_body_bytes)
+            lim = config.limits
+            try:
+                body = await asyncio.wait_for(
+                    _body(request, lim.max_body_bytes), lim.body_timeout_s
+                )
+            except asyncio.TimeoutError:
+                raise InputRejected(408, "request body not received in time") from None
             x = parse(body, request.headers.get("content-type"), srv.spec)
         except InputRejected as exc:
             srv.metrics.requests.labels(client, str(exc.status)).inc()

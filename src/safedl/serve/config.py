@@ -67,6 +67,7 @@ class LimitsConfig(Strict):
     max_body_bytes: int = Field(1 << 20, ge=64, description="Largest request body.")
     max_batch: int = Field(64, ge=1, description="Most images per request.")
     max_image_pixels: int = Field(1 << 20, ge=1, description="Largest decoded upload.")
+    body_timeout_s: float = Field(10.0, gt=0, description="Time allowed to send the body.")
 
 
 class OutputConfig(Strict):
