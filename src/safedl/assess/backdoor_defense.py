@@ -200,4 +200,49 @@ def measure_backdoor_defense(
     return result
 
 
-__all__ = ["CleanRecipe", "measure_backdoor_defense", "measure_model"]
+def measure_grid(
+    attacks: list[tuple[str | None, dict[str, Any]]],
+    defenses: list[tuple[str, dict[str, Any]]],
+    recipe: CleanRecipe,
+    *,
+    plots_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """A BackdoorBench-style grid: every attack × defense pair measured by the core.
+
+    Each poisoned set and victim is made once (the store), whatever the number of defenses.
+
+    Returns:
+        ``{"rows": [{attack, attack_params, defense, clean_accuracy, attack_success_rate,
+        baseline_clean_accuracy, baseline_attack_success_rate, precision, recall}], "results":
+        [full result of each pair]}`` — rates as ``{value, low, high, k, n}``.
+    """
+    results, rows = [], []
+    for attack, a_params in attacks:
+        for defense, d_params in defenses:
+            r = measure_backdoor_defense(
+                attack,
+                defense,
+                recipe,
+                attack_params=a_params,
+                defense_params=d_params,
+                plots_dir=plots_dir,
+            )
+            det = r["detection"] or {}
+            rows.append(
+                {
+                    "attack": attack,
+                    "attack_params": r["attack_params"],
+                    "defense": defense,
+                    "clean_accuracy": r["defended"]["clean_accuracy"],
+                    "attack_success_rate": r["defended"]["attack_success_rate"],
+                    "baseline_clean_accuracy": r["baseline"]["clean_accuracy"],
+                    "baseline_attack_success_rate": r["baseline"]["attack_success_rate"],
+                    "precision": det.get("precision"),
+                    "recall": det.get("recall"),
+                }
+            )
+            results.append(r)
+    return {"rows": rows, "results": results}
+
+
+__all__ = ["CleanRecipe", "measure_backdoor_defense", "measure_grid", "measure_model"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from safedl.assess.backdoor_defense import CleanRecipe, measure_backdoor_defense
+from safedl.assess.backdoor_defense import CleanRecipe, measure_backdoor_defense, measure_grid
 from safedl.errors import ConfigError, SafeDLError
 
 from .conftest import Measure
@@ -77,3 +77,22 @@ def test_figures_are_written_from_the_stored_artifacts(
         "badnets-strip-entropy.png",
     ]
     assert all(Path(p).stat().st_size > 1000 for p in paths)
+
+
+def test_grid_rows_match_the_pairs_measured_alone(
+    digits_recipe: CleanRecipe, measure: Measure
+) -> None:
+    ft = {"epochs": 30, "lr": 0.01}
+    grid = measure_grid(
+        [("badnets", {"poison_fraction": 0.1}), (None, {})], [("fine_tuning", ft)], digits_recipe
+    )
+    assert [(row["attack"], row["defense"]) for row in grid["rows"]] == [
+        ("badnets", "fine_tuning"),
+        (None, "fine_tuning"),
+    ]
+    alone = measure("badnets", {"poison_fraction": 0.1}, "fine_tuning", ft)
+    first = grid["rows"][0]
+    assert first["attack_success_rate"] == alone["defended"]["attack_success_rate"]
+    assert first["baseline_attack_success_rate"] == alone["baseline"]["attack_success_rate"]
+    assert grid["rows"][1]["attack_success_rate"] is None
+    json.dumps(grid)

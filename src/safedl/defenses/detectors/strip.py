@@ -8,7 +8,8 @@ probabilities (access ``model``).
 Parameters: ``replicas`` (N superimposed copies per input; the paper: 100), ``frr`` (false
 rejection rate the threshold is calibrated to on clean validation data), ``blend`` (``add``:
 pixel sum clipped to [0, 1], the paper's ``addWeighted(1, 1)`` on MNIST; ``average``: the mean
-of the two images), ``batch_size`` (superimposed images per forward pass).
+of the two images), ``batch_size`` (superimposed images per forward pass), ``frr_probe``
+(clean test images the realised FRR is measured on).
 Reports: the threshold, the realised FRR on clean test images (95% CI), the clean entropy
 distribution, the inference time of a STRIP-checked answer beside a plain one; the FAR at the
 FRR and the FAR/FRR curve on triggered inputs come from :func:`far_frr_curve` (the measuring
@@ -153,6 +154,9 @@ class Strip(Defense):
         frr: float = Field(0.01, gt=0, lt=1, description="Calibrated false rejection rate.")
         blend: Literal["add", "average"] = Field("add", description="How images are overlaid.")
         batch_size: int = Field(2048, ge=1, description="Replicas per forward pass.")
+        frr_probe: int = Field(
+            1000, ge=1, description="Clean test images the realised FRR is measured on."
+        )
 
     config: Config
 
@@ -195,7 +199,7 @@ class Strip(Defense):
         checked = _median_seconds(
             lambda: (det.flags(probe), ctx.baseline.predict(probe, batch_size=ctx.batch_size))
         )
-        test_h = det.entropy(ctx.splits.test.x, seed_offset=1)
+        test_h = det.entropy(ctx.splits.test.x[: self.config.frr_probe], seed_offset=1)
         clean = state["clean_entropy"]
         model_id = content_key(
             "model",
