@@ -235,9 +235,12 @@ THREATS: tuple[ThreatDef, ...] = (
         ("AML.T0040", "AML.T0024.000"),
         ("ML04",),
         (
-            # Scores (or the weights) allow the confidence-based attacks; LiRA trains shadows.
+            # Scores (or the weights) allow the confidence-based attacks; LiRA trains shadows,
+            # and RMIA and the shadow-model attack reuse the same eight from the store.
             AttackTemplate("loss_threshold", {}, SCORES_OR_WEIGHTS),
             AttackTemplate("lira", {"shadows": 8}, SCORES_OR_WEIGHTS),
+            AttackTemplate("rmia", {"references": 8}, SCORES_OR_WEIGHTS),
+            AttackTemplate("shadow_models", {"shadows": 8}, SCORES_OR_WEIGHTS),
             AttackTemplate("label_only", {}, LABELS_ONLY),
         ),
     ),
@@ -260,6 +263,8 @@ THREATS: tuple[ThreatDef, ...] = (
             AttackTemplate(
                 "knockoff", {"max_queries": "$extraction_queries", "labels": "hard"}, LABELS_ONLY
             ),
+            # Synthetic queries from a few seeds (labels suffice): the stream PRADA detects.
+            AttackTemplate("jacobian", {"max_queries": "$extraction_queries"}),
         ),
     ),
     ThreatDef(
