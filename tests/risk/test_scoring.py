@@ -159,6 +159,9 @@ def test_a_threat_whose_access_is_removed_is_listed_as_removed_not_untested() ->
     assert v["untested"] == [] and v["complete"]
     assert v["removed"] == [{"id": "T-EVA", "title": "Evasion", "level": "high", "why": note}]
     assert "Removed" in v["headline"] and "Evasion" in v["headline"]
-    # an attack that still ran against the threat means it is tested, not removed
+    # a stress test beyond the attacker model does not bring the threat back
+    stress = {**evasion(0.1, 0.2), "scope": "stress_test", "threat_ids": ["T-EVA"]}
+    assert [t["id"] for t in verdict([], [gone, stress], tm)["removed"]] == ["T-EVA"]
+    # an attack inside the threat model that still ran means it is tested, not removed
     done = {**evasion(0.1, 0.2), "scope": "in_threat_model", "threat_ids": ["T-EVA"]}
     assert verdict([], [gone, done], tm)["removed"] == []

@@ -31,10 +31,16 @@ SETS_POSTURE = ("in_threat_model", "no_threat_model")
 def removed_threats(
     attacks: list[dict[str, Any]], threat: dict[str, Any] | None
 ) -> list[dict[str, Any]]:
-    """Threats no finished attack tested because the model no longer grants their access."""
+    """Threats no attack inside the threat model tested because the model no longer grants
+    their access (a stress test beyond the attacker model may still have run)."""
     if not threat:
         return []
-    done = {tid for a in attacks if a.get("status") == "done" for tid in a.get("threat_ids", [])}
+    done = {
+        tid
+        for a in attacks
+        if a.get("status") == "done" and a.get("scope") == "in_threat_model"
+        for tid in a.get("threat_ids", [])
+    }
     notes: dict[str, list[str]] = {}
     for a in attacks:
         if a.get("status") == "not_applicable" and a.get("scope") == "in_threat_model":
