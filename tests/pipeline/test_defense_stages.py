@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
-from safedl.pipeline.run import run_profile
+from safedl.pipeline.run import Run, run_profile
 from safedl.profiles import profile_from_dict
 
 PROFILE = {
@@ -17,8 +17,12 @@ PROFILE = {
 }
 
 
-def test_a_masking_defense_is_exposed_by_the_adaptive_reevaluation(tmp_path: Path) -> None:
-    run = run_profile(profile_from_dict(PROFILE), out=tmp_path / "r")
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return run_profile(profile_from_dict(PROFILE), out=tmp_path_factory.mktemp("defended") / "r")
+
+
+def test_a_masking_defense_is_exposed_by_the_adaptive_reevaluation(run: Run) -> None:
     defenses = run.record.result("defenses")["defenses"]
     assert defenses[0]["defense"] == "bit_depth_reduction"
     assert defenses[0]["adaptive_needs"]["differentiable"] is False
@@ -37,12 +41,11 @@ def test_a_masking_defense_is_exposed_by_the_adaptive_reevaluation(tmp_path: Pat
     assert model["clean"]["defended"]["n"] == 80
     assert "posture" in model["posture_after"]
     # resuming does not attack again: every unit is read back from the store
-    again = run_profile(profile_from_dict(PROFILE), out=tmp_path / "r")
+    again = run_profile(profile_from_dict(PROFILE), out=run.run_dir)
     assert again.record.result("reevaluation") == run.record.result("reevaluation")
 
 
-def test_the_report_shows_the_before_and_after(tmp_path: Path) -> None:
-    run = run_profile(profile_from_dict(PROFILE), out=tmp_path / "r")
+def test_the_report_shows_the_before_and_after(run: Run) -> None:
     report = (run.run_dir / "report.md").read_text()
     assert "## Defenses and their adaptive re-evaluation" in report
     assert "| bit_depth_reduction | linf ε = 0.1 |" in report
