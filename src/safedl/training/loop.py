@@ -150,32 +150,27 @@ def train(
             _seed_noise(seed * 100_003 + epoch, device)
             perm = torch.randperm(n, generator=gen).to(device)
             module.train()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device, dtype=torch.long)
+            losses: list[torch.Tensor] = []  # batch means, weighted and summed once per epoch
             for i in range(0, n, bs):
                 idx = perm[i : i + bs]
                 xb, yb = x_all[idx], y_all[idx]
                 opt.zero_grad(set_to_none=True)
                 if loss_fn is None:
-                    logits = model.logits(xb)
-                    loss = criterion(logits, yb)
-                    correct += (logits.detach().argmax(1) == yb).sum()
+                    loss = criterion(model.logits(xb), yb)
                 else:
                     loss = loss_fn(model.logits, xb, yb)
                 loss.backward()
                 opt.step()
-                loss_sum += loss.detach() * len(idx)
+                losses.append(loss.detach())
             if sched is not None:
                 sched.step()
             seconds = time.perf_counter() - start
             train_seconds += seconds
-            entry = {
-                "epoch": epoch + 1,
-                "train_loss": float(loss_sum.item()) / n,
-                "seconds": seconds,
-            }
-            if loss_fn is None:
-                entry["train_accuracy"] = float(correct.item()) / n
+            sizes = torch.full((len(losses),), float(bs), device=device)
+            if losses:
+                sizes[-1] = n - bs * (len(losses) - 1)
+            loss_sum = float((torch.stack(losses) * sizes).sum()) if losses else 0.0
+            entry = {"epoch": epoch + 1, "train_loss": loss_sum / max(n, 1), "seconds": seconds}
             if has_val:
                 assert val_data is not None
                 entry["val_loss"], entry["val_accuracy"] = evaluate(model, val_data)
