@@ -153,7 +153,7 @@ class Strip(Defense):
         replicas: int = Field(100, ge=2, le=10_000, description="Superimposed copies (N).")
         frr: float = Field(0.01, gt=0, lt=1, description="Calibrated false rejection rate.")
         blend: Literal["add", "average"] = Field("add", description="How images are overlaid.")
-        batch_size: int = Field(2048, ge=1, description="Replicas per forward pass.")
+        batch_size: int = Field(256, ge=1, description="Replicas per forward pass.")
         frr_probe: int = Field(
             1000, ge=1, description="Clean test images the realised FRR is measured on."
         )
