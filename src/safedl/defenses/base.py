@@ -200,6 +200,10 @@ class Defense(ABC):
     kind: ClassVar[DefenseKind]
     #: What an adaptive attacker must know about this defense (see :class:`AdaptiveNeeds`).
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
+    #: Attack families the defense answers (``evasion``, ``poisoning``, ``backdoor``,
+    #: ``privacy``, ``extraction``). A run measures a poisoning or backdoor defense against
+    #: its poisoned victims instead of applying it to the clean baseline.
+    answers: ClassVar[tuple[str, ...]] = ("evasion",)
     #: Attacks, beyond the evasion budget, that test what the defense claims to stop, as
     #: ``(attack name, params)``: applied alone (``safedl defend``) it is re-evaluated by them.
     evaluated_by: ClassVar[tuple[tuple[str, dict[str, Any]], ...]] = ()

@@ -121,6 +121,11 @@ class DefenseEntry(_Result):
 
 class DefensesResult(_Result):
     defenses: list[DefenseEntry]
+    measured_against_poisons: list[str] = Field(
+        default_factory=list,
+        description="Poisoning and backdoor defenses: measured in the re-evaluation against "
+        "the run's poisoned victims, not applied to the clean baseline.",
+    )
     chosen_by: dict[str, Any] | None = Field(
         None, description="With 'defenses: recommended': the recommendation that was followed."
     )
@@ -155,6 +160,12 @@ class ReEvaluatedModel(_Result):
 class ReEvaluationResult(_Result):
     models: list[ReEvaluatedModel]
     plot: str | None = Field(None, description="Clean vs worst-case robust accuracy figure.")
+    poisoning: dict[str, Any] | None = Field(
+        None,
+        description="Attacks × poisoning defenses (BackdoorBench-style): per pair clean "
+        "accuracy and attack success before and after, detection precision and recall "
+        "against the stored poison indices, cost, figures.",
+    )
 
 
 class DeployResult(_Result):

@@ -12,8 +12,9 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
     """Before/after table per defense and budget, costs, and the calls-out of masking."""
     applied = {d["model"]: d for d in defenses.get("defenses", [])}
     models = reevaluation.get("models", [])
+    grid = poisoning_lines(reevaluation.get("poisoning"))
     if not applied:
-        return []
+        return grid
     lines = [
         "## Defenses and their adaptive re-evaluation",
         "",
@@ -88,7 +89,43 @@ def defenses_markdown(defenses: dict[str, Any], reevaluation: dict[str, Any]) ->
     out = [*lines, "", *leaks, *notes]
     if plot:
         out += ["", f"![clean vs worst-case robust accuracy]({plot})"]
-    return [*out, ""]
+    return [*out, "", *grid]
+
+
+def _rate(r: dict[str, Any] | None) -> str:
+    return "—" if not r else f"{100 * r['value']:.1f}%"
+
+
+def poisoning_lines(grid: dict[str, Any] | None) -> list[str]:
+    """The attacks × defenses grid of the poisoning defenses, with its figures."""
+    if not grid or not grid.get("rows"):
+        return []
+    lines = [
+        "## Poisoning and backdoor defenses, measured against the known poison",
+        "",
+        "Each defense is measured against each poisoning or backdoor attack of the run (the "
+        "same stored poisoned set and victim) and against the clean model (no attack: what it "
+        "costs when there is nothing to find). Precision and recall are against the stored "
+        "indices of the poisoned samples.",
+        "",
+        "| attack | defense | clean accuracy (before → after) | attack success (before → after) "
+        "| precision | recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in grid["rows"]:
+        lines.append(
+            f"| {r['attack'] or 'none (clean model)'} | {r['defense']} | "
+            f"{_rate(r.get('baseline_clean_accuracy'))} → {pct(r.get('clean_accuracy'))} | "
+            f"{_rate(r.get('baseline_attack_success_rate'))} → "
+            f"{pct(r.get('attack_success_rate'))} | {pct(r.get('precision'))} | "
+            f"{pct(r.get('recall'))} |"
+        )
+    lines.append("")
+    for res in grid.get("results", []):
+        for path in res.get("figures") or []:
+            against = res.get("attack") or "the clean model"
+            lines.append(f"![{res.get('defense')} against {against}]({path})")
+    return [*lines, ""]
 
 
 def _side(side: dict[str, Any] | None) -> str:

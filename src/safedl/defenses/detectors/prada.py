@@ -205,6 +205,7 @@ class Prada(Defense):
 
     kind: ClassVar[Literal["detector"]] = "detector"
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds(detector=True)
+    answers = ("extraction",)
     evaluated_by = (("knockoff", {"max_queries": 1000}), ("jacobian", {"max_queries": 1000}))
 
     class Config(PluginConfig):

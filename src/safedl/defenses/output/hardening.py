@@ -106,6 +106,7 @@ class OutputHardening(Defense):
 
     kind: ClassVar[Literal["output"]] = "output"
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds(output="label")
+    answers = ("privacy", "extraction")
     evaluated_by = (("knockoff", {"max_queries": 1000}), ("loss_threshold", {}))
 
     class Config(PluginConfig):

@@ -96,6 +96,7 @@ class DPSGD(Defense):
 
     kind: ClassVar[Literal["training"]] = "training"
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
+    answers = ("privacy",)
     evaluated_by = (("loss_threshold", {}), ("lira", {"shadows": 8}))
 
     class Config(PluginConfig):

@@ -15,6 +15,7 @@ from safedl.config.profile import PluginSpec
 from safedl.defenses.base import DefendedModel, DefenseContext
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
+from safedl.pipeline.stages.poisoning_defenses import split_specs
 from safedl.registry import DEFENSES
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def apply_defenses(ctx: RunContext) -> list[tuple[str, DefendedModel]]:
     if ctx._defended is None:
         dctx = defense_context(ctx)
         out = []
-        specs = defense_specs(ctx)
+        specs, _ = split_specs(defense_specs(ctx))
         for name, spec in zip(defense_names(specs), specs, strict=True):
             log.info("defense %s", name)
             defense = DEFENSES.create(spec.name, spec.params, seed=ctx.seed)
@@ -115,6 +116,9 @@ class DefenseStage(Stage):
             return StageOutcome("skipped", note=f"the profile lists no defenses{hint}")
         entries = [_entry(n, d) for n, d in apply_defenses(ctx)]
         out: dict[str, Any] = {"defenses": entries}
+        _, poison = split_specs(defense_specs(ctx))
+        if poison:
+            out["measured_against_poisons"] = [s.name for s in poison]
         if isinstance(ctx.profile.defenses, str):
             rec = recommended(ctx)
             assert rec is not None  # defense_specs found one

@@ -20,6 +20,7 @@ from safedl.assess.reevaluate import reevaluate
 from safedl.pipeline.context import RunContext
 from safedl.pipeline.stages.base import Stage, StageOutcome
 from safedl.pipeline.stages.defenses import apply_defenses, defense_specs
+from safedl.pipeline.stages.poisoning_defenses import poisoning_grid, split_specs
 from safedl.reporting.defense_plots import plot_pareto
 from safedl.results import parse_entry
 from safedl.risk import score_all, verdict
@@ -62,10 +63,17 @@ class ReEvaluationStage(Stage):
             out["residual_risks"] = scored
             out["posture_after"] = verdict(scored, out["attacks"], threat_dict)
             models.append(out)
-        costs = {
-            name: (d.cost.train_seconds or 0.0) / max(d.cost.baseline_train_seconds or 1.0, 1e-9)
-            for name, d in apply_defenses(ctx)
-        }
-        path = plot_pareto(models, costs, ctx.plots_dir / "defenses.png")
-        plot = str(path.relative_to(ctx.run_dir))
-        return StageOutcome("done", {"models": models, "plot": plot})
+        result: dict[str, Any] = {"models": models, "plot": None}
+        if models:
+            costs = {
+                name: (d.cost.train_seconds or 0.0)
+                / max(d.cost.baseline_train_seconds or 1.0, 1e-9)
+                for name, d in apply_defenses(ctx)
+            }
+            path = plot_pareto(models, costs, ctx.plots_dir / "defenses.png")
+            result["plot"] = str(path.relative_to(ctx.run_dir))
+        _, poison = split_specs(defense_specs(ctx))
+        grid = poisoning_grid(ctx, poison)
+        if grid is not None:
+            result["poisoning"] = grid
+        return StageOutcome("done", result)
