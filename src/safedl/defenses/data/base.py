@@ -71,6 +71,7 @@ class DataFilter(Defense):
     """Base of data filters: :meth:`apply` is shared, a plugin writes :meth:`flag`."""
 
     kind: ClassVar[Literal["data"]] = "data"
+    answers: ClassVar[tuple[str, ...]] = ("poisoning", "backdoor")
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
 
     @abstractmethod

@@ -145,6 +145,7 @@ class Strip(Defense):
     """Flag inputs whose superimposed replicas keep a low-entropy prediction."""
 
     kind: ClassVar[Literal["detector"]] = "detector"
+    answers: ClassVar[tuple[str, ...]] = ("poisoning", "backdoor")
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds(detector=True)
 
     class Config(PluginConfig):

@@ -99,6 +99,7 @@ class RepairDefense(Defense):
     """Base of repair defenses (see the module docstring)."""
 
     kind: ClassVar[Literal["repair"]] = "repair"
+    answers: ClassVar[tuple[str, ...]] = ("poisoning", "backdoor")
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
 
     def finish(

@@ -70,6 +70,7 @@ class ABL(Defense):
     """Isolate the lowest-loss samples under the LGA loss, train on the rest, unlearn them."""
 
     kind: ClassVar[Literal["training"]] = "training"
+    answers: ClassVar[tuple[str, ...]] = ("poisoning", "backdoor")
     adaptive: ClassVar[AdaptiveNeeds] = AdaptiveNeeds()
 
     class Config(PluginConfig):
