@@ -1,0 +1,83 @@
+"""Slow reference checks on Fashion-MNIST: BadNets 10% against repair defenses and STRIP.
+
+Setting: small_cnn, 20 000 training images, 3 epochs (batch 128, Adam 1e-3, seed 0); the
+defender's clean set is the first 1 000 validation images and the measurement uses the first
+1 000 test images. BadNets 10% (3×3 white patch, target class 0): victim clean accuracy 87.1%,
+attack success 99.3%. Measured on one core (about 7 minutes for the module):
+
+* Neural Cleanse (300 steps): anomaly index 3.5 for class 0 — named — and 2.2 for class 8 (a
+  false flag alongside; with 600 steps and 2 000 clean images classes 6 and 8 were flagged
+  too); unlearning both → 11.2% attack success at 87.7% clean.
+* fine-pruning (defaults: 39 of 64 channels pruned, 10 epochs on the 1 000 clean images):
+  61.4% left at 87.3% clean (35.3% with 2 000 clean images) — no cure, like BackdoorBench's
+  57% on CIFAR-10.
+* STRIP (N = 100, calibrated to FRR 1% on the 1 000 clean images): realised FRR 1.9%, **FAR
+  1.7%** (15 of 893) — the paper's 1.85% on MNIST; defended attack success 1.3%.
+* (not run here) spectral signatures and activation clustering leave 99% attack success with
+  2 000 test images: the target class is half poisoned, as on BackdoorBench's CIFAR-10 grid.
+
+Skipped when Fashion-MNIST is not installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from safedl.assess.backdoor_defense import CleanRecipe, measure_backdoor_defense
+from safedl.config import DatasetConfig, ModelConfig, TrainingConfig
+from safedl.data import DataSplits, load_dataset
+from safedl.errors import DataError
+from safedl.models import FreshModel
+from safedl.store import ArtifactStore
+
+pytestmark = pytest.mark.slow
+BADNETS = {"poison_fraction": 0.1}
+
+
+@pytest.fixture(scope="module")
+def fm_recipe(tmp_path_factory: pytest.TempPathFactory) -> CleanRecipe:
+    try:
+        s = load_dataset(DatasetConfig(name="fashion_mnist", train_limit=20_000), seed=0)
+    except DataError as exc:
+        pytest.skip(f"Fashion-MNIST is not available here: {exc.message}")
+    first = torch.arange(1000)
+    splits = DataSplits(s.name, s.train, s.val.subset(first), s.test.subset(first), s.classes)
+    factory = FreshModel(
+        ModelConfig(name="small_cnn"), splits.input_shape, splits.num_classes, seed=0, device="cpu"
+    )
+    store = ArtifactStore(tmp_path_factory.mktemp("fmnist-poison-defense"))
+    training = TrainingConfig(epochs=3, batch_size=128, lr=1e-3)
+    return CleanRecipe(splits, factory, training, {"name": "small_cnn"}, store, seed=0)
+
+
+def _run(recipe: CleanRecipe, defense: str, params: dict[str, Any] | None = None) -> Any:
+    return measure_backdoor_defense(
+        "badnets", defense, recipe, attack_params=BADNETS, defense_params=params
+    )
+
+
+def test_neural_cleanse_names_the_target_on_fashion_mnist(fm_recipe: CleanRecipe) -> None:
+    r = _run(fm_recipe, "neural_cleanse", {"steps": 300})
+    assert r["baseline"]["attack_success_rate"]["value"] >= 0.95
+    assert r["metrics"]["names_true_target"], r["metrics"]["anomaly_index"]
+    assert r["defended"]["attack_success_rate"]["value"] < 0.15, r["defended"]
+    drop = r["baseline"]["clean_accuracy"]["value"] - r["defended"]["clean_accuracy"]["value"]
+    assert drop <= 0.03
+
+
+def test_fine_pruning_cuts_badnets_on_fashion_mnist(fm_recipe: CleanRecipe) -> None:
+    r = _run(fm_recipe, "fine_pruning")
+    assert r["defended"]["attack_success_rate"]["value"] <= 0.8, r["defended"]  # 61.4%
+    drop = r["baseline"]["clean_accuracy"]["value"] - r["defended"]["clean_accuracy"]["value"]
+    assert drop <= 0.03
+
+
+def test_strip_far_at_one_percent_frr_on_fashion_mnist(fm_recipe: CleanRecipe) -> None:
+    r = _run(fm_recipe, "strip", {"frr_probe": 500})
+    d = r["detection"]
+    assert d["frr"]["value"] <= 0.03, d["frr"]
+    assert d["far"]["value"] <= 0.05, d["far"]  # the issue's bar; the paper: 1.85% on MNIST
+    assert r["defended"]["attack_success_rate"]["value"] <= 0.05
