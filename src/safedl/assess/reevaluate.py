@@ -46,7 +46,7 @@ from safedl.defenses.output.hardening import mitigation_claim
 from safedl.evaluation.metrics import rate_of
 from safedl.evaluation.paired import paired_difference
 from safedl.models import local_oracles
-from safedl.results import AttackEntry, EvasionEntry, Finding
+from safedl.results import AttackEntry, EvasionEntry, Finding, PoisoningEntry
 from safedl.threat.model import ThreatAssessment
 
 #: Queries of the gradient-free adaptive attack (AutoAttack's standard Square budget), and of
@@ -204,6 +204,16 @@ def reevaluate(
         baseline_entries, defended, recipe_known=baseline.recipe is not None
     )
     plan += more
+    skipped += [
+        {
+            "attack": e.attack,
+            "family": e.family,
+            "why": "poisoning is answered by the poisoning defenses, measured against the "
+            "run's poisoned victims (not re-run on this defense)",
+        }
+        for e in baseline_entries
+        if e.status == "done" and isinstance(e, PoisoningEntry)
+    ]
     entries: list[AttackEntry] = list(assess_model(target, data, plan, settings, threat=threat))
     n = len(data)
     budgets = []
