@@ -214,7 +214,8 @@ def measure_grid(
     Returns:
         ``{"rows": [{attack, attack_params, defense, clean_accuracy, attack_success_rate,
         baseline_clean_accuracy, baseline_attack_success_rate, precision, recall}], "results":
-        [full result of each pair]}`` — rates as ``{value, low, high, k, n}``.
+        [full result of each pair]}`` — rates as ``{value, low, high, k, n}`` — and, with
+        ``plots_dir``, ``figure``: the grid as a picture (and each pair's figures).
     """
     results, rows = [], []
     for attack, a_params in attacks:
@@ -242,7 +243,12 @@ def measure_grid(
                 }
             )
             results.append(r)
-    return {"rows": rows, "results": results}
+    out: dict[str, Any] = {"rows": rows, "results": results}
+    if plots_dir is not None:
+        from safedl.reporting.backdoor_defense_plots import plot_defense_grid
+
+        out["figure"] = str(plot_defense_grid(rows, Path(plots_dir) / "defense-grid.png"))
+    return out
 
 
 __all__ = ["CleanRecipe", "measure_backdoor_defense", "measure_grid", "measure_model"]

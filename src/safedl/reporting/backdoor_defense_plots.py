@@ -6,7 +6,9 @@
 * :func:`plot_reversed_triggers` — Neural Cleanse's reverse-engineered trigger of every class
   (``mask · pattern``) beside the real trigger, each titled with its anomaly index;
 * :func:`plot_strip_entropy` — STRIP entropy distributions of clean and triggered inputs with
-  the calibrated threshold.
+  the calibrated threshold;
+* :func:`plot_defense_grid` — a BackdoorBench-style grid, attacks × defenses, each cell the
+  attack success left after the defense (colour) and ``clean / ASR`` in percent.
 
 Matplotlib with the Agg backend, PNG files, in the style of
 :mod:`safedl.reporting.poisoning_plots`. Pure functions of tensors: they never re-run work.
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
 from safedl.reporting.plots import _pyplot
@@ -105,4 +109,42 @@ def plot_strip_entropy(
     return _save(fig, path)
 
 
-__all__ = ["plot_reversed_triggers", "plot_score_histogram", "plot_strip_entropy"]
+def plot_defense_grid(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Attacks × defenses: attack success after each defense, clean accuracy beside it.
+
+    ``rows`` are :func:`safedl.assess.backdoor_defense.measure_grid` rows (rates as dicts);
+    a row without an attack success (no attack) is shown as its clean accuracy only.
+    """
+    plt = _pyplot()
+    attacks = list(dict.fromkeys(_attack_label(r) for r in rows))
+    defenses = list(dict.fromkeys(str(r["defense"]) for r in rows))
+    grid = np.full((len(attacks), len(defenses)), np.nan)
+    fig, ax = plt.subplots(figsize=(1.6 * len(defenses) + 2.2, 0.7 * len(attacks) + 1.6))
+    for r in rows:
+        i, j = attacks.index(_attack_label(r)), defenses.index(str(r["defense"]))
+        asr, clean = r["attack_success_rate"], r["clean_accuracy"]["value"]
+        text = f"{100 * clean:.1f}"
+        if asr is not None:
+            grid[i, j] = asr["value"]
+            text += f" / {100 * asr['value']:.1f}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=7)
+    ax.imshow(grid, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(defenses)), defenses, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(attacks)), attacks, fontsize=8)
+    ax.set_title("clean accuracy / attack success after the defense (%)", fontsize=9)
+    return _save(fig, path)
+
+
+def _attack_label(row: dict[str, Any]) -> str:
+    if row["attack"] is None:
+        return "none (clean)"
+    frac = (row.get("attack_params") or {}).get("poison_fraction")
+    return f"{row['attack']} {100 * frac:g}%" if frac is not None else str(row["attack"])
+
+
+__all__ = [
+    "plot_defense_grid",
+    "plot_reversed_triggers",
+    "plot_score_histogram",
+    "plot_strip_entropy",
+]

@@ -80,12 +80,16 @@ def test_figures_are_written_from_the_stored_artifacts(
 
 
 def test_grid_rows_match_the_pairs_measured_alone(
-    digits_recipe: CleanRecipe, measure: Measure
+    digits_recipe: CleanRecipe, measure: Measure, tmp_path: Path
 ) -> None:
     ft = {"epochs": 30, "lr": 0.01}
     grid = measure_grid(
-        [("badnets", {"poison_fraction": 0.1}), (None, {})], [("fine_tuning", ft)], digits_recipe
+        [("badnets", {"poison_fraction": 0.1}), (None, {})],
+        [("fine_tuning", ft)],
+        digits_recipe,
+        plots_dir=tmp_path,
     )
+    assert Path(grid["figure"]).stat().st_size > 1000
     assert [(row["attack"], row["defense"]) for row in grid["rows"]] == [
         ("badnets", "fine_tuning"),
         (None, "fine_tuning"),
