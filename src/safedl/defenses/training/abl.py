@@ -19,6 +19,10 @@ falls below — which holds clean losses near γ while poisoned losses, learnt f
 it. The ``isolation_ratio`` lowest-loss samples are isolated; the model is trained on the rest
 for ``clean_epochs``, then unlearns the isolated set by gradient ascent (loss ``−ℓ``) for
 ``unlearning_epochs``. All phases go through the one training loop and its cache.
+BackdoorBench (CIFAR-10 BadNets 10%) measured 0% attack success left at 83% clean accuracy.
+On 8×8 digits we measured it failing: easy clean digits reach the lowest losses as fast as
+the poisons, so none of the 1% isolated was poisoned and 95% attack success remained
+(``tests/defenses/poisoning/test_abl.py``); check its isolation precision before relying on it.
 """
 
 from __future__ import annotations
