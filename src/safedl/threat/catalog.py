@@ -263,8 +263,9 @@ THREATS: tuple[ThreatDef, ...] = (
             AttackTemplate(
                 "knockoff", {"max_queries": "$extraction_queries", "labels": "hard"}, LABELS_ONLY
             ),
-            # Synthetic queries from a few seeds (labels suffice): the stream PRADA detects.
-            AttackTemplate("jacobian", {"max_queries": "$extraction_queries"}),
+            # Label-only APIs: Jacobian augmentation (the paper's setting; synthetic queries
+            # from a few seeds, the stream PRADA detects) beside the hard-label Knockoff thief.
+            AttackTemplate("jacobian", {"max_queries": "$extraction_queries"}, LABELS_ONLY),
         ),
     ),
     ThreatDef(
