@@ -11,6 +11,7 @@ from rich.table import Table
 from safedl.cli import console
 from safedl.cli.console import pct
 from safedl.pipeline.run import run_profile
+from safedl.reporting.markdown_defenses import leak_change
 from safedl.reporting.summary import SCOPE_WORDS, summarise
 from safedl.results.labels import NORMS, number
 
@@ -97,15 +98,8 @@ def _defense_table(model: dict[str, Any]) -> Table:
             f"{100 * m['difference']:+.1f} pts (p={m['p_value']:.2g})",
         )
     for row in model.get("privacy", []):
-        ch = row.get("change")
         table.add_row(
-            row["threat"],
-            _leak(row.get("baseline")),
-            _leak(row.get("defended")),
-            "—"
-            if ch is None
-            else f"{100 * ch['difference']:+.1f} pts [{100 * ch['low']:+.1f}, "
-            f"{100 * ch['high']:+.1f}]",
+            row["threat"], _leak(row.get("baseline")), _leak(row.get("defended")), leak_change(row)
         )
     return table
 

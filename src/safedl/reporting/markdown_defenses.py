@@ -136,6 +136,16 @@ def _side(side: dict[str, Any] | None) -> str:
     return f"{value} — {side['attack']}{mark}"
 
 
+def leak_change(row: dict[str, Any]) -> str:
+    """The change of one leakage row with its 95% interval: AUC units or rate points."""
+    ch = row.get("change")
+    if ch is None:
+        return "—"
+    if row.get("metric") == "auc":
+        return f"{ch['difference']:+.3f} AUC [{ch['low']:+.3f}, {ch['high']:+.3f}]"
+    return f"{100 * ch['difference']:+.1f} pts [{100 * ch['low']:+.1f}, {100 * ch['high']:+.1f}]"
+
+
 def _privacy_rows(models: list[dict[str, Any]]) -> list[str]:
     """Leakage before and after: the worst case per privacy or stealing threat."""
     rows = [(m["model"], r) for m in models for r in m.get("privacy", [])]
@@ -149,13 +159,7 @@ def _privacy_rows(models: list[dict[str, Any]]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for model, r in rows:
-        ch = r.get("change")
-        change = (
-            "—"
-            if ch is None
-            else f"{100 * ch['difference']:+.1f} pts [{100 * ch['low']:+.1f}, "
-            f"{100 * ch['high']:+.1f}]"
-        )
+        change = leak_change(r)
         lines.append(
             f"| {model} | {r['threat']} | {_side(r.get('baseline'))} | "
             f"{_side(r.get('defended'))} | {change} |"
@@ -163,4 +167,4 @@ def _privacy_rows(models: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-__all__ = ["defenses_markdown"]
+__all__ = ["defenses_markdown", "leak_change", "poisoning_lines"]
