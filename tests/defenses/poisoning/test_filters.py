@@ -64,15 +64,15 @@ def test_at_ten_percent_the_half_poisoned_target_class_defeats_the_filters(
         assert r["defended"]["attack_success_rate"]["value"] >= 0.5
 
 
-def test_a_spread_out_trigger_evades_activation_clustering(measure: Measure) -> None:
+def test_a_spread_out_trigger_lowers_activation_clustering_recall(measure: Measure) -> None:
     plain = measure("badnets", {"poison_fraction": 0.03}, "activation_clustering")
     blended = measure("blend", {"poison_fraction": 0.03}, "activation_clustering")
     rp, rb = plain["detection"]["recall"]["value"], blended["detection"]["recall"]["value"]
-    assert rb < rp - 0.2, (rp, rb)
-    assert (
-        blended["defended"]["attack_success_rate"]["value"]
-        > plain["defended"]["attack_success_rate"]["value"]
-    )
+    # Measured: recall 95% -> 44% with one thread (attack success after the filter 1.9% -> 29%)
+    # and 95% -> 85% with two (1.9% -> 1.2%: the filter still removes enough). The victims'
+    # training differs with the thread count, and so does how far the blend spreads in feature
+    # space: the recall falls in both, whether the backdoor survives depends on the run.
+    assert rb < rp, (rp, rb)
 
 
 def test_knn_filter_recovers_most_of_the_accuracy_lost_to_label_flipping(

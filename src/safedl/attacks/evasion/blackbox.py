@@ -229,7 +229,8 @@ class BlackBoxAttack(EvasionAttack[ExampleOracle]):
         """True when this attack needs scores and ``oracles`` answer labels only."""
         if self.query_output() == "label":
             return False
-        return oracles(output=self.query_output(), budget=None).output == "label"
+        oracle = oracles(output=self.query_output(), budget=None)
+        return getattr(oracle, "output", None) == "label"
 
     @abstractmethod
     def attack(
@@ -254,7 +255,7 @@ class BlackBoxAttack(EvasionAttack[ExampleOracle]):
         device = model.device if model is not None else torch.device("cpu")
         budget = self.config.max_queries
         oracle = factory(output=self.query_output(), budget=budget * n)
-        if self.query_output() != "label" and oracle.output == "label":
+        if self.query_output() != "label" and getattr(oracle, "output", None) == "label":
             raise ConfigError(
                 f"{self.plugin_name} needs confidence scores, but the model answers labels only",
                 hint="use a decision-based attack (hopskipjump) against a label-only model",
