@@ -9,7 +9,6 @@ case must come down to what BPDA reaches.
 
 from __future__ import annotations
 
-
 import pytest
 
 from safedl.pipeline.run import run_profile

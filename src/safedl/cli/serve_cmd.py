@@ -19,6 +19,4 @@ def serve_command(
     """Serve the model: API keys, rate limits, validation, output policy, detectors, metrics."""
     from safedl.serve.runner import serve
 
-    serve(
-        run_dir, model=model, host=host, port=port, config=config, workers=workers, device=device
-    )
+    serve(run_dir, model=model, host=host, port=port, config=config, workers=workers, device=device)
