@@ -44,6 +44,11 @@ def test_poisoning_defenses_are_measured_against_the_runs_poisons(run: Run) -> N
     assert 0 <= spectral["precision"]["value"] <= 1 and 0 <= spectral["recall"]["value"] <= 1
     clean = pairs[(None, "fine_tuning")]
     assert clean["clean_accuracy"]["value"] > 0.8  # little cost when there is nothing to find
+    # the residual risk is the poison's, scored again with what the defense left
+    (before,) = [r for r in run.record.result("risk")["risks"] if r["family"] == "backdoor"]
+    (after,) = grid["residual"]["fine_tuning"]["residual_risks"]
+    assert after["model"] == "fine_tuning" and after["score"] < before["score"]
+    assert "posture" in grid["residual"]["fine_tuning"]["posture_after"]
 
 
 def test_the_grid_is_in_the_report_and_reused_on_resume(run: Run) -> None:

@@ -121,6 +121,16 @@ def poisoning_lines(grid: dict[str, Any] | None) -> list[str]:
             f"{pct(r.get('recall'))} |"
         )
     lines.append("")
+    for defense, res in (grid.get("residual") or {}).items():
+        after = res.get("posture_after") or {}
+        top = res.get("residual_risks") or []
+        worst = max((r["pessimistic_score"] for r in top), default=None)
+        left = f"; worst residual poisoning risk {worst:.1f}/10" if worst is not None else ""
+        lines.append(
+            f"- Posture after {defense}: **{after.get('posture', 'unknown')}**{left} — "
+            f"{after.get('headline', '')}"
+        )
+    lines.append("")
     for res in grid.get("results", []):
         for path in res.get("figures") or []:
             against = res.get("attack") or "the clean model"

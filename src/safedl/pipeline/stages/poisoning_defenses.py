@@ -8,6 +8,10 @@ defense costs when there is nothing to find). Each pair goes through
 :func:`safedl.assess.backdoor_defense.measure_grid`: precision and recall against the stored
 poison indices, clean accuracy and attack success before and after, measured cost, figures.
 The grid is one stored unit, so a resumed run reads it back.
+
+The residual risk after each defense is the run's attacks with each poisoning result replaced by
+what the defense left (its attack success and clean accuracy), scored by the risk stage's rules,
+with the posture after it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from safedl.assess.service import POISONING_FAMILIES
 from safedl.config.profile import PluginSpec
 from safedl.pipeline.context import RunContext
 from safedl.registry import DEFENSES
+from safedl.results import Finding
+from safedl.risk import score_all, verdict
 from safedl.store import content_key
 
 log = logging.getLogger(__name__)
@@ -79,8 +85,49 @@ def poisoning_grid(ctx: RunContext, specs: list[PluginSpec]) -> dict[str, Any] |
     plots = ctx.plots_dir / "poisoning_defenses"
     grid = measure_grid(attacks, defenses, recipe, plots_dir=plots)
     grid = _relative(grid, ctx)
+    grid["residual"] = residual(ctx, grid)
     ctx.store.put_json(key, grid)
     return grid
+
+
+def _matches(row: dict[str, Any], entry: dict[str, Any]) -> bool:
+    """Whether a grid row measured this run's attack entry (same attack, same parameters)."""
+    if row["attack"] != entry["attack"]:
+        return False
+    given = row.get("attack_params") or {}
+    return all(given.get(k) == v for k, v in (entry.get("params") or {}).items() if k in given)
+
+
+def residual(ctx: RunContext, grid: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per poisoning defense: the residual risks of the poisons and the posture after it."""
+    attacks = ctx.record.result("attacks")
+    entries = attacks.get("attacks", [])
+    findings = [Finding.model_validate(f) for f in attacks.get("validity", [])]
+    threat = ctx.record.result("threat_model") or None
+    out: dict[str, dict[str, Any]] = {}
+    for defense in dict.fromkeys(r["defense"] for r in grid["rows"]):
+        rows = [r for r in grid["rows"] if r["defense"] == defense and r["attack"]]
+        after, replaced = [], []
+        for i, e in enumerate(entries):
+            row = next((r for r in rows if _matches(r, e)), None)
+            if row is None or e.get("family") not in POISONING_FAMILIES:
+                after.append(e)
+                continue
+            replaced.append(i)
+            after.append(
+                {
+                    **e,
+                    "model": defense,
+                    "attack_success_rate": row["attack_success_rate"],
+                    "clean_accuracy": row["clean_accuracy"],
+                }
+            )
+        risks, _ = score_all(after, threat, findings)
+        out[defense] = {
+            "residual_risks": [r.to_dict() for r in risks if r.index in replaced],
+            "posture_after": verdict([r.to_dict() for r in risks], after, threat),
+        }
+    return out
 
 
 def _relative(value: Any, ctx: RunContext) -> Any:
@@ -95,4 +142,4 @@ def _relative(value: Any, ctx: RunContext) -> Any:
     return value
 
 
-__all__ = ["answers_poisoning", "poisoning_grid", "split_specs"]
+__all__ = ["answers_poisoning", "poisoning_grid", "residual", "split_specs"]
