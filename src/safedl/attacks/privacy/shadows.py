@@ -191,6 +191,10 @@ def _executor_for(target: PrivacyTarget) -> Executor:
     return target.executor
 
 
+#: Shadow sizes already warned about in this process (see :func:`train_shadows`).
+_WARNED: set[tuple[int, int | None, int]] = set()
+
+
 def train_shadows(target: PrivacyTarget, k: int, *, role: str = "shadow") -> ShadowSet:
     """Train (or load) ``k`` shadows of ``target`` on complementary halves of the data."""
     start = time.perf_counter()
@@ -199,11 +203,14 @@ def train_shadows(target: PrivacyTarget, k: int, *, role: str = "shadow") -> Sha
     half_c = len(candidates) // 2
     wanted = (target.train_size - half_c) if target.train_size is not None else n_pop // 2
     if wanted > n_pop // 2:
-        log.warning(
+        sizes = (half_c + n_pop // 2, target.train_size, n_pop)
+        # once per process and sizes: LiRA, RMIA and the shadow-model attack share the shadows
+        level = logging.INFO if sizes in _WARNED else logging.WARNING
+        _WARNED.add(sizes)
+        log.log(
+            level,
             "shadows see %d examples instead of the target's %s: the population holds only %d",
-            half_c + n_pop // 2,
-            target.train_size,
-            n_pop,
+            *sizes,
         )
     keep, pop_keep = shadow_design(len(candidates), n_pop, k, max(wanted, 0), target.seed)
     design = content_key(
