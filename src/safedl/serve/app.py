@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from safedl.defenses.detectors.threshold import last_linear
+from safedl.defenses.data.features import class_layer
 from safedl.defenses.output.policy import OutputPolicy
 from safedl.serve.auth import Authenticator
 from safedl.serve.config import ServeConfig
@@ -67,7 +67,7 @@ class Server:
             p.requires_grad_(False)
         self._features: list[Tensor] = []
         if any(d.needs_features for d in self.detectors):
-            last_linear(module).register_forward_hook(
+            class_layer(module).register_forward_hook(
                 lambda _m, args, _out: self._features.append(args[0])
             )
 

@@ -43,12 +43,12 @@ from torch import Tensor
 
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext, DefenseCost
 from safedl.defenses.cost import probe_images
+from safedl.defenses.detectors.threshold import detector_model_id
 from safedl.defenses.output.policy import DelegatingOracle
 from safedl.evaluation.metrics import rate
-from safedl.models import Oracle, OracleFactory, local_oracles, model_fingerprint
+from safedl.models import Oracle, OracleFactory, local_oracles
 from safedl.models.oracle import OracleOutput
 from safedl.registry import DEFENSES, PluginConfig
-from safedl.store import content_key
 
 BLIND_SPOT = (
     "PRADA misses extraction with natural images (Knockoff Nets, random or adaptive sampling "
@@ -275,15 +275,7 @@ class Prada(Defense):
                 oracle(probe)
                 times[name].append(time.perf_counter() - t0)
         ms = {k: 1000 * statistics.median(v) / len(probe) for k, v in times.items()}
-        model_id = content_key(
-            "model",
-            {
-                "network": model_fingerprint(ctx.baseline),
-                "defense": self.plugin_name,
-                "params": self.params,
-                "threshold": threshold,
-            },
-        )
+        model_id = detector_model_id(self, ctx, threshold)
         return DefendedModel(
             defense=self.plugin_name,
             kind=self.kind,

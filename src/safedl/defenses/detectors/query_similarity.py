@@ -36,10 +36,9 @@ from torch import Tensor
 
 from safedl.data import TensorData
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext, DefenseCost
+from safedl.defenses.detectors.threshold import detector_model_id
 from safedl.evaluation.metrics import rate_of
-from safedl.models import model_fingerprint
 from safedl.registry import DEFENSES, PluginConfig
-from safedl.store import content_key
 
 
 @dataclass
@@ -205,15 +204,7 @@ class QuerySimilarity(Defense):
         t0 = time.perf_counter()
         ctx.baseline.predict_proba(test[:256], ctx.batch_size)
         plain = (time.perf_counter() - t0) / max(min(len(test), 256), 1)
-        model_id = content_key(
-            "model",
-            {
-                "network": model_fingerprint(ctx.baseline),
-                "defense": self.plugin_name,
-                "params": self.params,
-                "threshold": det.threshold,
-            },
-        )
+        model_id = detector_model_id(self, ctx, det.threshold)
         return DefendedModel(
             defense=self.plugin_name,
             kind=self.kind,

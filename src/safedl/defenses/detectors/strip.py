@@ -39,9 +39,10 @@ from pydantic import Field
 
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext, DefenseCost
 from safedl.defenses.cost import probe_images
+from safedl.defenses.detectors.threshold import detector_model_id
 from safedl.errors import DataError
 from safedl.evaluation.metrics import rate_of
-from safedl.models import ModelAdapter, model_fingerprint
+from safedl.models import ModelAdapter
 from safedl.registry import DEFENSES, PluginConfig
 from safedl.store import content_key
 
@@ -202,15 +203,7 @@ class Strip(Defense):
         )
         test_h = det.entropy(ctx.splits.test.x[: self.config.frr_probe], seed_offset=1)
         clean = state["clean_entropy"]
-        model_id = content_key(
-            "model",
-            {
-                "network": model_fingerprint(ctx.baseline),
-                "defense": self.plugin_name,
-                "params": self.params,
-                "threshold": det.threshold,
-            },
-        )
+        model_id = detector_model_id(self, ctx, det.threshold)
         return DefendedModel(
             defense=self.plugin_name,
             kind=self.kind,

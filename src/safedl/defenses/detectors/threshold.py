@@ -15,11 +15,12 @@ from typing import Any
 
 import torch
 from pydantic import Field
-from torch import Tensor, nn
+from torch import Tensor
 
 from safedl.data import TensorData
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, DefenseContext, DefenseCost
 from safedl.defenses.cost import probe_images
+from safedl.defenses.data.features import class_layer
 from safedl.errors import ConfigError
 from safedl.evaluation.metrics import rate_of
 from safedl.models import ModelAdapter, model_fingerprint
@@ -59,21 +60,10 @@ def batched_scores(score: Callable[[Tensor], Tensor], x: Tensor, batch_size: int
     return torch.cat(parts) if parts else torch.zeros(0)
 
 
-def last_linear(module: nn.Module) -> nn.Linear:
-    """The module's last ``nn.Linear`` (its input is the penultimate-layer feature)."""
-    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    if not linears:
-        raise ConfigError(
-            "the detector needs penultimate-layer features, but the model has no nn.Linear layer",
-            hint="use a model whose class layer is an nn.Linear, or the energy detector",
-        )
-    return linears[-1]
-
-
 def logits_and_features(model: ModelAdapter, x: Tensor) -> tuple[Tensor, Tensor]:
     """Logits and penultimate-layer features (the input of the last ``nn.Linear``)."""
     seen: list[Tensor] = []
-    hook = last_linear(model.module).register_forward_hook(
+    hook = class_layer(model.module).register_forward_hook(
         lambda _m, args, _out: seen.append(args[0])
     )
     try:
@@ -125,6 +115,19 @@ class ScoreDetector:
         return self
 
 
+def detector_model_id(defense: Any, ctx: DefenseContext, threshold: float | None) -> str:
+    """Content id of a detector in front of ``ctx.baseline``: network, defense, params, δ."""
+    return content_key(
+        "model",
+        {
+            "network": model_fingerprint(ctx.baseline),
+            "defense": defense.plugin_name,
+            "params": defense.params,
+            "threshold": threshold,
+        },
+    )
+
+
 def detector_result(
     defense: Any,
     ctx: DefenseContext,
@@ -143,15 +146,7 @@ def detector_result(
     t0 = time.perf_counter()
     detector.scores(probe)
     watched = time.perf_counter() - t0
-    model_id = content_key(
-        "model",
-        {
-            "network": model_fingerprint(ctx.baseline),
-            "defense": defense.plugin_name,
-            "params": defense.params,
-            "threshold": detector.threshold,
-        },
-    )
+    model_id = detector_model_id(defense, ctx, detector.threshold)
     return DefendedModel(
         defense=defense.plugin_name,
         kind="detector",
@@ -179,7 +174,7 @@ __all__ = [
     "batched_scores",
     "calibrate_threshold",
     "calibration_split",
+    "detector_model_id",
     "detector_result",
-    "last_linear",
     "logits_and_features",
 ]
