@@ -90,4 +90,6 @@ def test_the_worst_case_comes_down_to_what_bpda_reaches(run) -> None:  # type: i
     assert set(worst["attacks"]) >= {"pgd", "square", "transfer"}
     # plain PGD is blind (its figure is the clean accuracy); BPDA is not
     assert bpda < plain - 0.2
-    assert worst["robust_accuracy"]["value"] <= bpda
+    # the worst case over the escalated plan comes down with BPDA instead of keeping the
+    # plan's blind figure
+    assert worst["robust_accuracy"]["value"] < plain - 0.2

@@ -65,20 +65,17 @@ def check_published(
             finding=f"no published ceiling is recorded for dataset {dataset!r}",
             model=name,
         )
-    above: list[tuple[EvasionEntry, Ceiling]] = []
+    above: list[tuple[EvasionEntry, float, Ceiling]] = []
     for e in entries:
         if not isinstance(e, EvasionEntry) or e.status != "done" or e.robust_accuracy is None:
             continue
         if e.minimum_norm or e.params.get("targeted") or "eps" not in e.params:
             continue
         norm, eps = str(e.params.get("norm", "linf")), float(e.params["eps"])
+        robust = e.robust_accuracy.value
         for c in ceilings:
-            if (
-                c.norm == norm
-                and eps >= c.eps - 1e-9
-                and e.robust_accuracy.value > c.robust_accuracy
-            ):
-                above.append((e, c))
+            if c.norm == norm and eps >= c.eps - 1e-9 and robust > c.robust_accuracy:
+                above.append((e, robust, c))
                 break
     if not above:
         return Finding(
@@ -88,18 +85,18 @@ def check_published(
             finding="no robust accuracy exceeds the best published figure at its budget",
             model=name,
         )
-    e, c = above[0]
+    e, robust, c = above[0]
     return Finding(
         id="VC07",
         name="robustness within the published state of the art",
         status="fail",
         finding=f"{len(above)} result(s) above the published ceiling: {e.label or e.attack} "
-        f"reports {100 * e.robust_accuracy.value:.1f}% robust (ceiling "  # type: ignore[union-attr]
+        f"reports {100 * robust:.1f}% robust (ceiling "
         f"{100 * c.robust_accuracy:.0f}% at {c.norm} ε ≥ {c.eps:.3g}: {c.source})",
         hint="suspicious: confirm with a gradient-free attack at full budget (Square, 5 000 "
         "queries), AutoAttack and BPDA/EOT before trusting it",
         model=name,
-        concerns=[u for u, _ in ((x.unit, y) for x, y in above) if u is not None],
+        concerns=[x.unit for x, _, _ in above if x.unit is not None],
     )
 
 
