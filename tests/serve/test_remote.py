@@ -11,9 +11,9 @@ import pytest
 from safedl.cli.app import main
 from safedl.errors import ConfigError
 from safedl.models import QueryBudgetExceeded
+from safedl.models.remote import remote_oracles
 from safedl.serve.config import hash_key
 from safedl.serve.remote_attack import run_remote_attack
-from safedl.serve.remote_oracle import remote_oracles
 
 from .conftest import ALICE
 

@@ -20,6 +20,7 @@ from safedl.data import TensorData
 from safedl.errors import ModelError
 from safedl.evaluation.metrics import Rate
 from safedl.models import ModelAdapter, OracleFactory, local_oracles, model_fingerprint
+from safedl.models.remote import RemoteOracles
 
 
 @dataclass
@@ -105,6 +106,27 @@ class ModelUnderTest:
             oracles=oracles or local_oracles(adapter, batch_size=batch_size),
             recipe=recipe,
             views=views,
+        )
+
+    @classmethod
+    def remote(
+        cls,
+        oracles: RemoteOracles,
+        *,
+        name: str = "baseline",
+        recipe: TrainingRecipe | None = None,
+    ) -> ModelUnderTest:
+        """A served model reachable only through its endpoint's queries (no white-box access).
+
+        ``recipe`` is what the attacker assumes about its training (the architecture and
+        data of the profile), for extraction and, when its members are known, membership.
+        """
+        return cls(
+            name=name,
+            model_id=oracles.endpoint.model_id,
+            adapter=None,
+            oracles=oracles,
+            recipe=recipe,
         )
 
     def view(self, name: str) -> ModelAdapter:

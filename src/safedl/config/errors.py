@@ -53,6 +53,8 @@ def format_validation_error(
             msg = f"unknown key {str(loc[-1])!r}; {did_you_mean(str(loc[-1]), valid)}"
         elif err["type"] == "missing":
             msg = "required key is missing"
+        elif err["type"] == "value_error":  # our own validators' messages say the fix
+            msg = msg.removeprefix("Value error, ")
         elif "input" in err and err["type"] not in ("model_type", "dict_type"):
             msg = f"{msg} (got {err['input']!r})"
         where = f"{source}: " if source else ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ReportFormat = Literal["md", "json", "html"]
 
@@ -102,6 +102,37 @@ class ModelConfig(Strict):
     )
 
 
+class TargetConfig(Strict):
+    """A served model to assess through its endpoint only (a black-box assessment).
+
+    The attacks query ``url`` (a Safe-DL server, or any endpoint speaking its JSON); white-box
+    attacks, poisoning, the validity checks and defenses need the model itself and are left
+    out. The profile's ``model`` and ``training`` are then what the attacker assumes about the
+    served model (a thief's or shadow model's architecture and training).
+    """
+
+    url: str = Field(
+        ...,
+        pattern=r"^https?://",
+        description="Base URL of the endpoint (it answers POST /v1/predict and GET /v1/model).",
+    )
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding the API key (never the key itself).",
+    )
+    timeout: float = Field(30.0, gt=0, description="Seconds to wait for one request.")
+    max_wait: float = Field(
+        120.0, ge=0, description="Seconds in all to wait out rate limits (429 + Retry-After)."
+    )
+    trained_on_dataset: bool = Field(
+        False,
+        description="The served model was trained on this profile's training split (as a "
+        "Safe-DL run of the same dataset section and seed is): membership attacks run only "
+        "then, since they need to know its members.",
+    )
+
+
 class TrainingConfig(Strict):
     """Settings of the one training loop used for every model Safe-DL trains."""
 
@@ -180,6 +211,24 @@ class Profile(Strict):
     output: OutputConfig = Field(default_factory=OutputConfig)
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    target: TargetConfig | None = Field(
+        None,
+        description="Assess a served model through its endpoint instead of training or "
+        "loading one (black-box attacks only).",
+    )
+
+    @field_validator("target")
+    @classmethod
+    def _target_excludes_weights(
+        cls, target: TargetConfig | None, info: ValidationInfo
+    ) -> TargetConfig | None:
+        model = info.data.get("model")
+        if target is not None and model is not None and model.weights:
+            raise ValueError(
+                "target and model.weights both name the model under test; keep one "
+                "(target for a served model, model.weights for local weights)"
+            )
+        return target
 
 
 __all__ = [
@@ -190,6 +239,7 @@ __all__ = [
     "OutputConfig",
     "PluginSpec",
     "Profile",
+    "TargetConfig",
     "ThreatModelConfig",
     "TrainingConfig",
 ]

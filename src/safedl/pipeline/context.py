@@ -11,10 +11,11 @@ import torch
 from safedl.assess import AssessSettings, ModelUnderTest, TrainingRecipe
 from safedl.config.profile import Profile
 from safedl.data import DataSplits, TensorData, load_dataset
-from safedl.errors import RunError
+from safedl.errors import ModelError, RunError
 from safedl.evaluation.metrics import Rate
 from safedl.executor import get_executor
 from safedl.models import FreshModel, ModelAdapter, build_model
+from safedl.models.remote import RemoteOracles, remote_oracles
 from safedl.pipeline.record import Record
 from safedl.store import ArtifactStore
 from safedl.threat.model import ThreatAssessment
@@ -34,6 +35,7 @@ class RunContext:
     _baseline: ModelAdapter | None = field(default=None, repr=False)
     _evaluation_set: TensorData | None = field(default=None, repr=False)
     _target: ModelUnderTest | None = field(default=None, repr=False)
+    _remote: RemoteOracles | None = field(default=None, repr=False)
     #: The applied defenses, ``(model name, DefendedModel)``, once the defense stage ran.
     _defended: list[tuple[str, Any]] | None = field(default=None, repr=False)
 
@@ -65,8 +67,34 @@ class RunContext:
             device=self.device,
         )
 
+    @property
+    def is_remote(self) -> bool:
+        """The model under test is a served endpoint (the profile's ``target``)."""
+        return self.profile.target is not None
+
+    def remote(self) -> RemoteOracles:
+        """The Oracle factory of the profile's ``target`` endpoint (connected once per run)."""
+        target = self.profile.target
+        if target is None:
+            raise RunError("this run has no target endpoint")
+        if self._remote is None:
+            self._remote = remote_oracles(
+                target.url,
+                api_key_env=target.api_key_env,
+                timeout=target.timeout,
+                max_wait=target.max_wait,
+                names=("target.url", "target.api_key_env"),
+            )
+        return self._remote
+
     def baseline(self) -> ModelAdapter:
         """The undefended model: from the profile's weights or the stored trained artifact."""
+        if self.profile.target is not None:
+            raise ModelError(
+                f"the model under test is served at {self.profile.target.url}; this step "
+                "needs the model itself",
+                hint="assess the model where its weights are (model.weights) for white-box steps",
+            )
         if self._baseline is None:
             model = self.new_model()
             key = self.record.result("baseline").get("artifact")
@@ -116,11 +144,14 @@ class RunContext:
             model_spec=self.profile.model.model_dump(mode="json", exclude={"weights"}),
             classes=splits.classes,
             test_accuracy=Rate(**measured) if measured else None,
-            from_weights=bool(self.profile.model.weights),
+            from_weights=bool(self.profile.model.weights) or self.is_remote,
         )
 
     def baseline_target(self) -> ModelUnderTest:
-        """The baseline as a model under test (white-box, local Oracles, its recipe)."""
+        """The baseline as a model under test: white-box with local Oracles and its recipe, or
+        a served ``target`` with its endpoint's Oracles and the recipe the attacker assumes."""
+        if self._target is None and self.is_remote:
+            self._target = ModelUnderTest.remote(self.remote(), recipe=self.recipe())
         if self._target is None:
             self._target = ModelUnderTest.local(
                 self.baseline(),

@@ -40,13 +40,17 @@ class BaselineResult(_Result):
     dataset: dict[str, Any]
     model: dict[str, Any]
     model_id: str = Field(description="Content hash of the baseline (weights and spec).")
-    source: Literal["trained", "weights"]
+    source: Literal["trained", "weights", "remote"]
     weights: str | None = None
     artifact: str | None = None
     reused: bool | None = None
     training: dict[str, Any] | None = None
     test_accuracy: RateModel
     per_class_accuracy: dict[str, float] = Field(default_factory=dict)
+    accuracy_measured_on: str | None = Field(
+        None, description="For a served target: the images its clean accuracy was measured on."
+    )
+    queries: int | None = Field(None, description="For a served target: queries this stage sent.")
 
 
 class LeftOut(_Result):
@@ -74,6 +78,11 @@ class AttacksResult(_Result):
         "(Square at full budget, transfer, BPDA where declared) and why.",
     )
     plots: dict[str, Any] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(
+        default_factory=dict,
+        description="Analyses this run could not make (curves, validity) and why — e.g. a "
+        "served target gives no white-box access.",
+    )
 
 
 class Verdict(_Result):

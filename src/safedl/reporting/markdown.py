@@ -26,6 +26,10 @@ def _baseline(result: dict[str, Any]) -> list[str]:
         f"- Dataset: **{ds.get('name')}**, input {tuple(ds.get('input_shape', []))}, "
         f"{len(ds.get('classes', []))} classes; train/val/test = "
         f"{sizes.get('train')}/{sizes.get('val')}/{sizes.get('test')}",
+    ]
+    if result.get("source") == "remote":
+        return [*lines, *_remote_baseline(result)]
+    lines += [
         f"- Model: **{model.get('name')}** ({model.get('parameters', 0):,} parameters)",
         f"- Clean test accuracy: **{pct(result.get('test_accuracy'))}** (95% CI)",
     ]
@@ -40,6 +44,20 @@ def _baseline(result: dict[str, Any]) -> list[str]:
     elif result.get("weights"):
         lines.append(f"- Weights loaded from `{result['weights']}`")
     return lines
+
+
+def _remote_baseline(result: dict[str, Any]) -> list[str]:
+    model = result.get("model", {})
+    output = model.get("output") or {}
+    detectors = ", ".join(model.get("detectors") or []) or "none declared"
+    return [
+        f"- Model: **served at {model.get('endpoint')}** (model id "
+        f"`{model.get('served_model_id')}`, output {output.get('mode', 'unknown')}, detectors: "
+        f"{detectors}) — assessed through its queries only: white-box attacks, poisoning, the "
+        "validity checks and defenses need the model itself and are left out",
+        f"- Clean test accuracy: **{pct(result.get('test_accuracy'))}** (95% CI), measured on "
+        f"{result.get('accuracy_measured_on', 'the evaluation set')}",
+    ]
 
 
 def _attacks(result: dict[str, Any]) -> list[str]:
@@ -90,10 +108,17 @@ def _attacks(result: dict[str, Any]) -> list[str]:
                 f"- **{SCOPE_WORDS[a['scope']].capitalize()}:** {a.get('label') or a['attack']}"
                 f" — {a.get('scope_reason', '')}"
             )
+    for what, why in (result.get("skipped") or {}).items():
+        lines.append(f"- Not measured: {what} — {why}.")
     left = result.get("left_out", [])
     if left:
         lines += ["", "Planned attacks this run left out:", ""]
-        lines += [f"- `{p['name']}` (for {', '.join(p['threat_ids'])}): {p['why']}" for p in left]
+        lines += [
+            f"- `{p['name']}`"
+            + (f" (for {', '.join(p['threat_ids'])})" if p.get("threat_ids") else "")
+            + f": {p['why']}"
+            for p in left
+        ]
     worst = result.get("worst_case", [])
     if worst:
         lines += [

@@ -164,8 +164,10 @@ def privacy_markdown(attacks: list[dict[str, Any]]) -> list[str]:
     ]
     for a in rows:
         tpr = (a.get("tpr_at_fpr") or {}).get("0.01")
-        if isinstance(tpr, dict) and "status" in tpr and "value" not in tpr:
-            tpr_s = str(tpr["status"])
+        if isinstance(tpr, dict) and tpr.get("status") == "done":
+            tpr_s = _rate(tpr.get("tpr"))
+        elif isinstance(tpr, dict) and "status" in tpr:
+            tpr_s = str(tpr["status"])  # e.g. "too few" non-members to estimate it
         else:
             tpr_s = _rate(tpr)
         auc = f"{a['auc']:.3f}" if a.get("auc") is not None else "—"

@@ -6,7 +6,7 @@ artifact store (:mod:`safedl.serve.model_source`) and a serve config
 body and batch limits, strict input validation, an output policy, per-input and per-client
 detectors, a JSON log line per request and Prometheus metrics behind the admin key. The same
 package holds the other direction: an Oracle backed by a served endpoint
-(:mod:`safedl.serve.remote_oracle`) and the summary of a request log
+(:mod:`safedl.models.remote`) and the summary of a request log
 (:mod:`safedl.serve.monitor_report`).
 
 FastAPI, uvicorn, httpx and prometheus-client are optional: ``pip install 'safedl[deploy]'``.

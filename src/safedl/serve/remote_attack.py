@@ -2,7 +2,7 @@
 
 The attack runs through :func:`~safedl.assess.assess_model` like every other, on a
 :class:`~safedl.assess.ModelUnderTest` with no white-box access and the endpoint's Oracles
-(:mod:`safedl.serve.remote_oracle`): score-based (Square, NES, SPSA) and label-based
+(:mod:`safedl.models.remote`): score-based (Square, NES, SPSA) and label-based
 (HopSkipJump, transfer) attacks only. The attacked examples come from the local dataset (its
 test split); every query, the clean ones included, goes to the server and is counted. Results
 are not cached: a server's answers (and its detectors' state) can change between runs.
@@ -10,7 +10,6 @@ are not cached: a server's answers (and its detectors' state) can change between
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +22,9 @@ from safedl.assess.units import AssessSettings
 from safedl.config.profile import DatasetConfig, PluginSpec
 from safedl.data import TensorData, load_dataset
 from safedl.errors import ConfigError
+from safedl.models.remote import RemoteOracles, remote_oracles
 from safedl.registry import ATTACKS
 from safedl.results import AttackEntry
-from safedl.serve.remote_oracle import RemoteOracles, remote_oracles
 from safedl.store import ArtifactStore
 
 BLACK_BOX = ("scores", "labels")
@@ -88,11 +87,7 @@ def run_remote_attack(
     oracles = remote_oracles(url, api_key_env=api_key_env)
     try:
         test = attack_data(data, oracles, limit, seed)
-        info = oracles.endpoint.info
-        model_id = (
-            "remote-" + hashlib.sha256(f"{url}|{info.get('model_id')}".encode()).hexdigest()[:20]
-        )
-        target = ModelUnderTest(name="remote", model_id=model_id, adapter=None, oracles=oracles)
+        target = ModelUnderTest.remote(oracles, name="remote")
         with tempfile.TemporaryDirectory(prefix="safedl-remote-") as scratch:
             settings = AssessSettings(ArtifactStore(scratch), seed=seed, batch_size=batch_size)
             (entry,) = assess_model(target, test, [PluginSpec(name=name, params=params)], settings)

@@ -25,6 +25,7 @@ from safedl.pipeline.context import RunContext
 from safedl.pipeline.results import AttacksResult, LeftOut
 from safedl.pipeline.stages import attack_plots
 from safedl.pipeline.stages.base import Stage, StageOutcome
+from safedl.pipeline.stages.remote_plan import remote_plan
 from safedl.progress import track
 from safedl.results import AttackEntry, EvasionEntry, Finding
 from safedl.store import content_key
@@ -73,6 +74,13 @@ class AttackStage(Stage):
             if threat is not None:
                 note = "the threat model plans no available attack and the profile lists none"
             return StageOutcome("skipped", note=note)
+        if ctx.is_remote:
+            plan, out = remote_plan(plan, ctx.profile, threat)
+            left_out += out
+            if not plan:
+                return StageOutcome(
+                    "skipped", note="no attack of the plan can run against a served target"
+                )
         target = ctx.baseline_target()
         data = ctx.evaluation_set()
         with track("attacks", total=len(plan)) as task:
@@ -91,9 +99,13 @@ class AttackStage(Stage):
             attacks=entries,
             left_out=left_out,
             worst_case=worst_case(ctx.store, entries),
-            curves=analysis.unit("curves", analysis.curves) if ev.curves else [],
         )
-        if ev.validity_checks:
+        if ctx.is_remote:  # both analyses attack the model itself (gradients, its weights)
+            why = "the model under test is a served target, reachable only through queries"
+            result.skipped = {"curves": why, "validity": why}
+        elif ev.curves:
+            result.curves = analysis.unit("curves", analysis.curves)
+        if ev.validity_checks and not ctx.is_remote:
             result.validity = [
                 Finding.model_validate(f) for f in analysis.unit("validity", analysis.validity)
             ]

@@ -40,7 +40,10 @@ def recommended(ctx: RunContext) -> dict[str, Any] | None:
 
 
 def defense_specs(ctx: RunContext) -> list[PluginSpec]:
-    """The defenses this run applies: the profile's list, or the recommended one."""
+    """The defenses this run applies: the profile's list, or the recommended one (none for a
+    served target: a defense changes the model, which only its owner can)."""
+    if ctx.is_remote:
+        return []
     if not isinstance(ctx.profile.defenses, str):
         return list(ctx.profile.defenses)
     rec = recommended(ctx)
@@ -111,6 +114,9 @@ class DefenseStage(Stage):
             recs = ctx.record.result("risk").get("recommendations", [])
             named = sorted({n for r in recs for n in r.get("available", [])})
             hint = f"; the risk stage recommends {', '.join(named)}" if named else ""
+            if ctx.is_remote:
+                note = "the model under test is a served target: apply defenses where it is trained"
+                return StageOutcome("skipped", note=note + hint)
             if isinstance(ctx.profile.defenses, str):
                 return StageOutcome("skipped", note=f"no registered defense is recommended{hint}")
             return StageOutcome("skipped", note=f"the profile lists no defenses{hint}")

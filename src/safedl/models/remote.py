@@ -13,6 +13,8 @@ server gives label Oracles whatever the attack asks for.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,19 +24,28 @@ import torch
 from torch import Tensor
 
 from safedl.errors import ConfigError, ModelError
-from safedl.models import Oracle, QueryBudgetExceeded
-from safedl.models.oracle import OracleOutput
-from safedl.serve.deps import require
+from safedl.models.oracle import Oracle, OracleOutput, QueryBudgetExceeded
 
 
-def api_key_from_env(name: str | None) -> str | None:
+def _httpx() -> Any:
+    """httpx, imported on first use (an optional dependency) with how to install it."""
+    try:
+        return importlib.import_module("httpx")
+    except ImportError:
+        raise ConfigError(
+            "a remote target needs the optional package 'httpx', which is not installed",
+            hint="pip install 'safedl[deploy]'",
+        ) from None
+
+
+def api_key_from_env(name: str | None, field: str = "--api-key-env") -> str | None:
     """The API key in environment variable ``name`` (None when no name is given)."""
     if not name:
         return None
     key = os.environ.get(name)
     if not key:
         raise ConfigError(
-            f"--api-key-env {name}: the environment variable is not set or empty",
+            f"{field} {name}: the environment variable is not set or empty",
             hint=f"export {name}=<your API key> before running the attack",
         )
     return key
@@ -52,10 +63,12 @@ class Endpoint:
     requests: int = 0
     waited: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    #: How the user named the endpoint and the key (a CLI option or a profile field).
+    names: tuple[str, str] = ("--target", "--api-key-env")
     _client: Any = None
 
     def __post_init__(self) -> None:
-        httpx = require("httpx")
+        httpx = _httpx()
         self.url = self.url.rstrip("/")
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._client = httpx.Client(headers=headers, timeout=self.timeout)
@@ -69,7 +82,7 @@ class Endpoint:
             detail = response.text[:200]
         return ModelError(
             f"{self.url}: {what} answered HTTP {response.status_code}: {detail}",
-            hint="check --target, the API key (--api-key-env) and the server's limits",
+            hint=f"check {self.names[0]}, the API key ({self.names[1]}) and the server's limits",
         )
 
     def _get(self, path: str) -> dict[str, Any]:
@@ -96,6 +109,12 @@ class Endpoint:
     @property
     def max_batch(self) -> int:
         return int(self.info.get("max_batch", 64))
+
+    @property
+    def model_id(self) -> str:
+        """Content id of the served model as seen from here: the URL and the model's hash."""
+        seen = f"{self.url}|{self.info.get('model_id')}"
+        return "remote-" + hashlib.sha256(seen.encode()).hexdigest()[:20]
 
     @property
     def gives_scores(self) -> bool:
@@ -187,13 +206,22 @@ class RemoteOracles:
 
 
 def remote_oracles(
-    url: str, *, api_key_env: str | None = None, timeout: float = 30.0, max_wait: float = 120.0
+    url: str,
+    *,
+    api_key_env: str | None = None,
+    timeout: float = 30.0,
+    max_wait: float = 120.0,
+    names: tuple[str, str] = ("--target", "--api-key-env"),
 ) -> RemoteOracles:
-    """The Oracle factory of the server at ``url`` (the key read from ``$api_key_env``)."""
+    """The Oracle factory of the server at ``url`` (the key read from ``$api_key_env``).
+
+    ``names`` are how the user gave the URL and the key's variable (options or profile
+    fields), for the error messages.
+    """
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"--target {url!r}: expected an http:// or https:// URL")
-    key = api_key_from_env(api_key_env)
-    return RemoteOracles(Endpoint(url, key, timeout=timeout, max_wait=max_wait))
+        raise ConfigError(f"{names[0]} {url!r}: expected an http:// or https:// URL")
+    key = api_key_from_env(api_key_env, names[1])
+    return RemoteOracles(Endpoint(url, key, timeout=timeout, max_wait=max_wait, names=names))
 
 
 __all__ = ["Endpoint", "RemoteOracle", "RemoteOracles", "api_key_from_env", "remote_oracles"]
