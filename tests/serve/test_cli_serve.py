@@ -18,7 +18,7 @@ from safedl.cli.app import main
 from safedl.errors import ConfigError
 from safedl.serve.config import hash_key, load_serve_config
 
-from .conftest import ALICE, write_config
+from .conftest import ADMIN, ALICE, BOB, write_config
 
 
 @pytest.mark.parametrize(
@@ -89,5 +89,51 @@ def test_serve_process_answers_and_stops(tmp_path: Path, run_dir: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=30)[0].decode()
+    assert proc.returncode == 0, out
+    assert "Traceback" not in out
+
+
+@pytest.mark.slow
+def test_two_workers_share_rate_limits_and_metrics(tmp_path: Path, run_dir: Path) -> None:
+    """Bob's bucket holds 3 requests (0.5/s refill): two workers grant them once, not twice."""
+    cfg = write_config(tmp_path / "serve.yaml")
+    port = _free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    cmd = [sys.executable, "-m", "safedl", "serve", str(run_dir), "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--config", str(cfg), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.2)
+        time.sleep(3)  # let the second worker come up too
+        body = [[[[0.5] * 8] * 8]]
+        bob = {"Authorization": f"Bearer {BOB}"}
+        start = time.monotonic()
+        codes = []
+        for _ in range(12):  # a new connection each: the kernel spreads them over the workers
+            with httpx.Client(headers=bob) as c:
+                codes.append(c.post(f"{url}/v1/predict", json=body).status_code)
+        refills = int(0.5 * (time.monotonic() - start))
+        assert codes.count(200) <= 3 + refills + 1, codes  # per worker it would be 6
+        assert codes.count(429) >= 12 - (3 + refills + 1)
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        metrics = httpx.get(f"{url}/metrics", headers=admin).text
+        assert 'client="bob",status="429"' in metrics  # aggregated over the workers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0].decode()
     assert proc.returncode == 0, out
     assert "Traceback" not in out

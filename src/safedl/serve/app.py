@@ -27,7 +27,7 @@ from safedl.serve.config import ServeConfig
 from safedl.serve.deps import require
 from safedl.serve.detectors import Runtime
 from safedl.serve.inputs import InputRejected, InputSpec, parse
-from safedl.serve.limits import ClientLimits
+from safedl.serve.limits import ClientLimits, SharedLimits
 from safedl.serve.metrics import Metrics
 from safedl.serve.model_source import ServedModel
 from safedl.serve.request_log import RequestLog, image_hashes
@@ -48,7 +48,7 @@ class Server:
     policy: OutputPolicy
     detectors: list[Runtime]
     auth: Authenticator
-    limits: ClientLimits = field(default_factory=ClientLimits)
+    limits: ClientLimits | SharedLimits = field(default_factory=ClientLimits)
     metrics: Metrics = field(default_factory=Metrics)
     log: RequestLog | None = None
 
@@ -127,9 +127,14 @@ async def _body(request: Any, limit: int) -> bytes:
 
 
 def create_app(
-    served: ServedModel, config: ServeConfig, detectors: list[Runtime] | None = None
+    served: ServedModel,
+    config: ServeConfig,
+    detectors: list[Runtime] | None = None,
+    limits: ClientLimits | SharedLimits | None = None,
 ) -> Any:
-    """The app serving ``served`` under ``config`` with calibrated ``detectors``."""
+    """The app serving ``served`` under ``config`` with calibrated ``detectors``; ``limits``
+    are the rate limits and quotas (shared by the workers of one server; default: this
+    process's own)."""
     require("fastapi")
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -143,6 +148,7 @@ def create_app(
         policy or OutputPolicy(mode="label"),
         detectors or [],
         Authenticator(config.clients),
+        limits=limits or ClientLimits(),
         log=RequestLog(config.log, config.flagged_dir),
     )
     docs = config.docs

@@ -41,15 +41,59 @@ from safedl.evaluation.metrics import rate_of
 from safedl.registry import DEFENSES, PluginConfig
 
 
+def _distances(z: Tensor, past: Tensor, past_sq: Tensor) -> Tensor:
+    """``[N, P]`` L2 distances through one matrix product, ``||z||² + ||b||² - 2 z·b``, with
+    the kept queries' squared norms cached: ~5x faster than ``torch.cdist`` for one query
+    against a full buffer (float32; ~1e-3 absolute error on near-duplicates, which are
+    flagged either way)."""
+    sq = (z * z).sum(1, keepdim=True) + past_sq[None, :] - 2.0 * (z @ past.t())
+    return sq.clamp_min_(0.0).sqrt_()
+
+
 @dataclass
 class ClientBuffer:
-    """One client's recent queries and detections."""
+    """One client's recent queries (a ring of ``buffer`` rows) and detections."""
 
-    queries: Tensor
+    ring: Tensor
+    #: Squared norms of the ring's rows (kept in step with it).
+    ring_sq: Tensor
+    count: int = 0
+    head: int = 0
     seen: int = 0
     detections: int = 0
     first_flag_at: int | None = None
     last_score: float | None = None
+
+    @property
+    def queries(self) -> Tensor:
+        """The kept queries (in ring order: ``age`` says which came when)."""
+        return self.ring[: self.count]
+
+    @property
+    def queries_sq(self) -> Tensor:
+        return self.ring_sq[: self.count]
+
+    def age(self) -> Tensor:
+        """How many queries arrived after each kept one (0 for the newest)."""
+        return (self.head - 1 - torch.arange(self.count)) % len(self.ring)
+
+    def clear(self) -> None:
+        self.count = self.head = 0
+
+    def push(self, z: Tensor) -> None:
+        """Keep ``z``'s rows, dropping the oldest beyond the ring's size; no reallocation."""
+        size = len(self.ring)
+        z = z[-size:]
+        zsq = (z * z).sum(1)
+        end = self.head + len(z)
+        if end <= size:
+            self.ring[self.head : end], self.ring_sq[self.head : end] = z, zsq
+        else:
+            first = size - self.head
+            self.ring[self.head :], self.ring_sq[self.head :] = z[:first], zsq[:first]
+            self.ring[: end - size], self.ring_sq[: end - size] = z[first:], zsq[first:]
+        self.head = end % size
+        self.count = min(size, self.count + len(z))
 
 
 class QuerySimilarityDetector:
@@ -73,22 +117,41 @@ class QuerySimilarityDetector:
             x = F.adaptive_avg_pool2d(x, self.downsample)
         return x.flatten(1)
 
-    def distances(self, z: Tensor, past: Tensor) -> Tensor:
+    def distances(
+        self,
+        z: Tensor,
+        past: Tensor,
+        age: Tensor | None = None,
+        past_sq: Tensor | None = None,
+    ) -> Tensor:
         """``[N]`` mean distance of each row of ``z`` to its ``k`` nearest earlier queries.
 
-        Earlier queries are ``past`` and the rows of ``z`` before it (a batch is a stream in
-        order). NaN where fewer than ``k`` earlier queries exist.
+        A row's earlier queries are the last ``buffer`` before it: rows of ``past`` (whose
+        ``age`` says how many queries came after each, 0 for the newest; default: ``past`` in
+        order of arrival) and the rows of ``z`` before it (a batch is a stream in order). NaN
+        where fewer than ``k`` earlier queries exist. ``past_sq``: the squared norms of
+        ``past``'s rows, when known.
         """
-        n = len(z)
-        d = torch.cdist(z, past) if len(past) else z.new_zeros(n, 0)
+        n, p = len(z), len(past)
+        if past_sq is None:
+            past_sq = (past * past).sum(1)
+        d = _distances(z, past, past_sq) if p else z.new_zeros(n, 0)
+        long = p + n > self.buffer  # some row's window ends before the oldest kept query
+        if long:
+            row = torch.arange(n)[:, None]
+            if p:
+                age = torch.arange(p - 1, -1, -1) if age is None else age
+                d = d.masked_fill(age[None, :] + row + 1 > self.buffer, np.inf)
         if n > 1:  # earlier rows of the batch count; the row itself and later rows do not
-            own = torch.cdist(z, z).masked_fill(torch.ones(n, n, dtype=torch.bool).triu(), np.inf)
-            d = torch.cat([d, own], 1)
-        count = len(past) + torch.arange(n)
+            later = torch.ones(n, n, dtype=torch.bool).triu()
+            if long:
+                later |= row - torch.arange(n)[None, :] > self.buffer
+            d = torch.cat([d, _distances(z, z, (z * z).sum(1)).masked_fill(later, np.inf)], 1)
         if d.shape[1] == 0:
             return torch.full((n,), float("nan"))
+        earlier = (p + torch.arange(n)).clamp(max=self.buffer)
         mean = d.topk(min(self.k, d.shape[1]), dim=1, largest=False).values.mean(1)
-        return mean.masked_fill((count < self.k) | ~torch.isfinite(mean), float("nan"))
+        return mean.masked_fill((earlier < self.k) | ~torch.isfinite(mean), float("nan"))
 
     def observe(self, x: Tensor, client: str = "client") -> tuple[Tensor, Tensor]:
         """Feed a client's batch of queries in order.
@@ -97,17 +160,28 @@ class QuerySimilarityDetector:
             ``[N]`` mean k-NN distances (NaN while the buffer is short) and ``[N]`` flags.
         """
         z = self.embed(x)
-        s = self.clients.setdefault(client, ClientBuffer(torch.zeros(0, z.shape[1])))
-        scores = self.distances(z, s.queries)
-        flags = scores < self.threshold  # NaN compares False
-        if bool(flags.any()):
-            first = int(flags.nonzero()[0])
-            s.detections += int(flags.sum())
+        s = self.clients.get(client)
+        if s is None:
+            ring = torch.zeros(self.buffer, z.shape[1])
+            s = self.clients[client] = ClientBuffer(ring, torch.zeros(self.buffer))
+        scores = torch.full((len(z),), float("nan"))
+        flags = torch.zeros(len(z), dtype=torch.bool)
+        done = 0
+        while done < len(z):  # one pass per detection: the buffer is cleared at each
+            part = self.distances(z[done:], s.queries, s.age(), s.queries_sq)
+            hit = (part < self.threshold).nonzero()  # NaN compares False
+            if not len(hit):
+                scores[done:] = part
+                s.push(z[done:])
+                break
+            at = int(hit[0])
+            scores[done : done + at + 1] = part[: at + 1]
+            flags[done + at] = True
+            s.detections += 1
             if s.first_flag_at is None:
-                s.first_flag_at = s.seen + first + 1
-            s.queries = z[int(flags.nonzero()[-1]) + 1 :][-self.buffer :]  # cleared on detection
-        else:
-            s.queries = torch.cat([s.queries, z])[-self.buffer :]
+                s.first_flag_at = s.seen + done + at + 1
+            s.clear()  # as in the paper: the count of detections counts the attack's restarts
+            done += at + 1
         s.seen += len(z)
         finite = scores[torch.isfinite(scores)]
         if len(finite):
