@@ -156,3 +156,13 @@ def test_stateful_detector_flags_square_not_a_benign_stream(
     assert sum(e["n"] for e in benign_log) == n
     assert not any(e["detectors"]["query_similarity"]["flagged"] for e in benign_log)
     assert flagged_header == 0
+    # The report of the log with bob as the benign stream: each detector's false-positive
+    # rate on it, and within how many queries each detector caught alice's attack.
+    report = read_log(tmp_path / "requests.jsonl").to_dict(benign=["bob"])
+    fpr = report["benign"]["false_positive_rate"]
+    assert fpr["query_similarity"]["k"] == 0 and fpr["query_similarity"]["n"] == len(benign_log)
+    assert fpr["energy"]["n"] == len(benign_log)  # its flags per request of 8 images
+    caught = {r["detector"]: r for r in report["detection"]}
+    assert set(caught) == {"query_similarity", "energy"}
+    assert caught["query_similarity"]["first_flag_within_queries"] == first
+    assert all(r["client"] == "alice" and r["queries"] == n for r in caught.values())

@@ -71,6 +71,12 @@ def test_refuse_header_prada_and_monitor_report(
     assert len(kept) == len(exported["x"])
     assert any(np.array_equal(exported["x"][0], v) for v in kept.values())
 
+    with pytest.raises(SystemExit) as exc:  # the console table with alice as the benign stream
+        main(["monitor", "report", str(log), "--benign", "alice"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "on the benign stream" in text and "energy" in text and "prada" in text
+
 
 def test_monitor_report_bad_log(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "log.jsonl"

@@ -20,6 +20,12 @@ def report_command(
     export: str | None = typer.Option(None, help="Write the flagged inputs to this .npz."),
     flagged_dir: str | None = typer.Option(None, help="Where the server kept flagged inputs."),
     min_flags: int = typer.Option(1, min=1, help="Flags that put a client over threshold."),
+    benign: list[str] = typer.Option(
+        [],
+        "--benign",
+        help="A client whose queries are a benign stream (repeatable): each detector's "
+        "false-positive rate is measured on them, and every other client is an attack.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Requests, flags per detector and client, clients over threshold, score plots."""
@@ -27,7 +33,7 @@ def report_command(
     from safedl.serve.monitor_report import export_flagged, plot_scores, read_log
 
     summary = read_log(log)
-    data = summary.to_dict(min_flags)
+    data = summary.to_dict(min_flags, benign)
     if plots:
         data["plots"] = [str(p) for p in plot_scores(summary, plots)]
     if export:
@@ -50,8 +56,34 @@ def report_command(
             f"(first at request {row['first_flag_at_request']} of {row['requests']}, "
             f"within its first {row['first_flag_within_queries']} queries)"
         )
+    if benign:
+        _print_benign(data)
     for p in data.get("plots", []):
         console.out.print(f"plot: {escape(p)}")
     if "exported" in data:
         e = data["exported"]
         console.out.print(f"exported {e['images']} flagged inputs to {escape(e['path'])}")
+
+
+def _print_benign(data: dict[str, object]) -> None:
+    from safedl.cli.console import pct
+
+    ben = data["benign"]
+    assert isinstance(ben, dict)
+    table = Table("detector", "false-positive rate", "requests", title="on the benign stream")
+    for det, r in ben["false_positive_rate"].items():
+        table.add_row(escape(det), pct(r), str(r["n"]))
+    console.out.print(table)
+    rows = data["detection"]
+    assert isinstance(rows, list)
+    table = Table("client", "detector", "queries", "flags", "first flagged within", title="attacks")
+    for row in rows:
+        first = row["first_flag_within_queries"]
+        table.add_row(
+            escape(row["client"]),
+            escape(row["detector"]),
+            str(row["queries"]),
+            str(row["flags"]),
+            "never" if first is None else f"{first} queries",
+        )
+    console.out.print(table)

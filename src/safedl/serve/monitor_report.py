@@ -5,10 +5,13 @@ client and status, how many requests each detector flagged for each client, the 
 over ``min_flags`` flags (with the request, and the number of queries, by which each
 detector first flagged them: how fast it caught an attack run through the server), and each
 detector's score distribution (a histogram PNG per detector, scores of flagged and unflagged
-requests apart). Flagged inputs kept by the server (``flagged_dir``) can be exported as an ``npz``
-dataset (``x``: images, ``y``: the labels the model answered — not ground truth; the images'
-sha256 in a ``.sha256.json`` sidecar), readable as ``npz:PATH`` data: label them, or add them
-to a clean set as ``x_test``/``y_test``, and assess them with ``safedl run``.
+requests apart). Given the clients whose queries were a benign stream, it adds each
+detector's false-positive rate on them (Wilson 95% CI) and, for every other client, within
+how many queries each detector first flagged it (or never). Flagged inputs kept by the server
+(``flagged_dir``) can be exported as an ``npz`` dataset (``x``: images, ``y``: the labels the
+model answered — not ground truth; the images' sha256 in a ``.sha256.json`` sidecar), readable
+as ``npz:PATH`` data: label them, or add them to a clean set as ``x_test``/``y_test``, and
+assess them with ``safedl run``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from safedl.errors import DataError
+from safedl.evaluation.metrics import rate
 
 
 @dataclass
@@ -39,6 +43,8 @@ class MonitorSummary:
     flags: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     first_flag: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     first_flag_query: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    #: Requests each detector evaluated, per client.
+    seen: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     flagged_inputs: dict[str, int] = field(default_factory=dict)
 
@@ -60,8 +66,44 @@ class MonitorSummary:
                     )
         return out
 
-    def to_dict(self, min_flags: int = 1) -> dict[str, Any]:
+    def benign(self, clients: list[str]) -> dict[str, Any]:
+        """Each detector's false-positive rate on the requests of ``clients`` (a benign
+        stream), as a share of the requests it evaluated, with its Wilson 95% interval."""
+        out = {}
+        for det in sorted(self.seen):
+            n = sum(self.seen[det].get(c, 0) for c in clients)
+            k = sum(self.flags[det].get(c, 0) for c in clients) if det in self.flags else 0
+            if n:
+                out[det] = rate(k, n).to_dict()
+        return {"clients": clients, "false_positive_rate": out}
+
+    def detection(self, benign: list[str]) -> list[dict[str, Any]]:
+        """For every other client (an attack run through the server) and detector: within
+        how many of its queries the detector first flagged it (None: never)."""
+        rows = []
+        for det in sorted(self.seen):
+            for client in sorted(self.seen[det]):
+                if client in benign:
+                    continue
+                rows.append(
+                    {
+                        "client": client,
+                        "detector": det,
+                        "queries": self.queries[client],
+                        "flags": self.flags[det].get(client, 0) if det in self.flags else 0,
+                        "first_flag_within_queries": self.first_flag_query[det].get(client)
+                        if det in self.first_flag_query
+                        else None,
+                    }
+                )
+        return rows
+
+    def to_dict(self, min_flags: int = 1, benign: list[str] | None = None) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if benign:
+            extra = {"benign": self.benign(benign), "detection": self.detection(benign)}
         return {
+            **extra,
             "requests": self.requests,
             "unreadable_lines": self.bad_lines,
             "by_status": dict(self.by_status),
@@ -109,6 +151,7 @@ def read_log(path: str | Path) -> MonitorSummary:
             if not isinstance(result, dict):
                 continue
             _add_scores(s, name, result)
+            s.seen[name][client] += 1
             if result.get("flagged"):
                 fired = True
                 s.flags[name][client] += 1
