@@ -43,3 +43,15 @@ def test_a_detection_clears_the_buffer_and_counts() -> None:
     _, flags = det.observe(x[4:], "c")
     assert flags.tolist() == [False, False, False, True, False, False, False, True]
     assert det.report("c")["detections"] == 3
+
+
+def test_apply_calibrates_and_measures_a_one_query_latency(digits_ctx) -> None:  # type: ignore[no-untyped-def]
+    from safedl.registry import DEFENSES
+
+    d = DEFENSES.create("query_similarity", {"calibration_queries": 400, "buffer": 200}, seed=0)
+    out = d.apply(digits_ctx)
+    m = out.metrics
+    assert m["calibrated"] and m["calibration_queries"] > 300
+    assert m["test_stream_fpr"]["value"] <= 0.02  # target 0.1% on the calibration stream
+    assert out.cost.latency_ms > out.cost.baseline_latency_ms > 0
+    assert out.cost.latency_ms - out.cost.baseline_latency_ms < 5.0  # one query, not a batch

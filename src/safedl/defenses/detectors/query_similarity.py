@@ -36,6 +36,7 @@ from torch import Tensor
 
 from safedl.data import TensorData
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext, DefenseCost
+from safedl.defenses.cost import measure_latency
 from safedl.defenses.detectors.threshold import detector_model_id
 from safedl.evaluation.metrics import rate_of
 from safedl.registry import DEFENSES, PluginConfig
@@ -272,12 +273,9 @@ class QuerySimilarity(Defense):
         det = self.calibrate(ctx)
         seconds = time.perf_counter() - start
         test = benign_stream(ctx.splits.test, self.config.calibration_queries, self.seed + 1)
-        t0 = time.perf_counter()
         _, flags = self.detector(det.threshold).observe(test, "benign-test")
-        per_query = (time.perf_counter() - t0) / max(len(test), 1)
-        t0 = time.perf_counter()
-        ctx.baseline.predict_proba(test[:256], ctx.batch_size)
-        plain = (time.perf_counter() - t0) / max(min(len(test), 256), 1)
+        per_query = _per_query_seconds(self.detector(det.threshold), test)
+        plain = measure_latency({"baseline": ctx.baseline}, test[:256])["baseline"] / 1000
         model_id = detector_model_id(self, ctx, det.threshold)
         return DefendedModel(
             defense=self.plugin_name,
@@ -298,6 +296,20 @@ class QuerySimilarity(Defense):
                 "space": "pixels (average-pooled), not the paper's learned encoder",
             },
         )
+
+
+def _per_query_seconds(det: QuerySimilarityDetector, stream: Tensor, n: int = 200) -> float:
+    """Median seconds of one query as a server sees it (one image per request), once the
+    client's buffer holds what the stream before it gave (at most ``buffer`` queries)."""
+    warm = max(0, len(stream) - n)
+    if warm:
+        det.observe(stream[:warm], "timing")
+    times = []
+    for i in range(warm, len(stream)):
+        t0 = time.perf_counter()
+        det.observe(stream[i : i + 1], "timing")
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) if times else 0.0
 
 
 __all__ = ["ClientBuffer", "QuerySimilarity", "QuerySimilarityDetector", "benign_stream"]
