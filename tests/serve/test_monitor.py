@@ -13,8 +13,9 @@ import torch
 
 from safedl.cli.app import main
 from safedl.data import DataSplits
+from safedl.serve.monitor_report import read_log
 
-from .conftest import ALICE
+from .conftest import ADMIN, ALICE
 
 H = {"Authorization": f"Bearer {ALICE}"}
 
@@ -84,3 +85,36 @@ def test_monitor_report_bad_log(tmp_path: Path, capsys: pytest.CaptureFixture) -
     with pytest.raises(SystemExit) as exc:
         main(["monitor", "report", str(bad)])
     assert exc.value.code == 2 and "no request log lines" in capsys.readouterr().err
+
+
+def test_sampled_and_second_opinion_detectors(serve, digits: DataSplits, tmp_path: Path) -> None:
+    """STRIP runs only where energy flagged; feature squeezing on a seeded ~30% of requests."""
+    detectors = [
+        {"name": "energy", "action": "log", "params": {"target_fpr": 0.05}},
+        {"name": "strip", "when": "flagged", "params": {"replicas": 16}},
+        {"name": "feature_squeezing", "when": "sampled", "sample_rate": 0.3},
+    ]
+    noise = torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with serve(detectors=detectors) as url:
+        images = [*digits.test.x[:40], *noise]
+        codes = [httpx.post(f"{url}/v1/predict", json=[x.tolist()], headers=H).status_code
+                 for x in images]  # fmt: skip
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        info = httpx.get(f"{url}/v1/model", headers=admin).json()["detectors"]
+    assert codes == [200] * 48
+    assert [(d["name"], d["when"]) for d in info] == [
+        ("energy", "always"), ("strip", "flagged"), ("feature_squeezing", "sampled")
+    ]  # fmt: skip
+    assert info[1]["replicas"] == 16 and info[2]["sample_rate"] == 0.3
+    lines = [json.loads(s) for s in (tmp_path / "requests.jsonl").read_text().splitlines()]
+    energy_flags = [e["detectors"]["energy"]["flagged"] for e in lines]
+    ran_strip = ["strip" in e["detectors"] for e in lines]
+    assert ran_strip == energy_flags and any(ran_strip)  # the noise is flagged by energy
+    for e in lines:
+        if "strip" in e["detectors"]:
+            (entropy,) = e["detectors"]["strip"]["scores"]
+            assert 0.0 <= entropy <= np.log2(10) + 1e-6  # bits, over 10 classes
+    squeezed = sum("feature_squeezing" in e["detectors"] for e in lines)
+    assert 5 <= squeezed <= 25, squeezed  # 0.3 x 48 = 14.4 expected
+    summary = read_log(tmp_path / "requests.jsonl").to_dict(benign=["alice"])
+    assert summary["benign"]["false_positive_rate"]["feature_squeezing"]["n"] == squeezed

@@ -25,7 +25,7 @@ from safedl.defenses.output.policy import OutputPolicy
 from safedl.serve.auth import Authenticator
 from safedl.serve.config import ServeConfig
 from safedl.serve.deps import require
-from safedl.serve.detectors import Runtime
+from safedl.serve.detectors import Outcome, Runtime
 from safedl.serve.inputs import InputRejected, InputSpec, parse
 from safedl.serve.limits import ClientLimits, SharedLimits
 from safedl.serve.metrics import Metrics
@@ -66,17 +66,22 @@ class Server:
         for p in module.parameters():
             p.requires_grad_(False)
         self._features: list[Tensor] = []
+        self._capture = False  # only the server's own pass, not a detector's extra ones
         if any(d.needs_features for d in self.detectors):
             class_layer(module).register_forward_hook(
-                lambda _m, args, _out: self._features.append(args[0])
+                lambda _m, args, _out: self._features.append(args[0]) if self._capture else None
             )
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         """Logits (and penultimate features when a detector needs them), one pass."""
         model = self.served.adapter
         self._features.clear()
-        with torch.inference_mode():
-            logits = model.logits(x.to(model.device)).float().cpu()
+        self._capture = True
+        try:
+            with torch.inference_mode():
+                logits = model.logits(x.to(model.device)).float().cpu()
+        finally:
+            self._capture = False
         feats = self._features[-1].flatten(1).float().cpu() if self._features else None
         self._features.clear()
         return logits, feats
@@ -242,7 +247,10 @@ def create_app(
         logits, feats = srv.forward(x)
         probs = logits.softmax(1)
         labels = probs.argmax(1)
-        outcomes = [d.run(x, logits, feats, labels, client) for d in srv.detectors]
+        outcomes: list[Outcome] = []
+        for d in srv.detectors:  # in config order: 'flagged' ones see the earlier flags
+            if d.due(any(o.flagged for o in outcomes)):
+                outcomes.append(d.run(x, logits, feats, labels, client))
         fired = [o for o in outcomes if o.flagged]
         refused = any(o.action == "refuse" for o in fired)
         headers = dict(HEADERS)

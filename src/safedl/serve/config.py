@@ -84,11 +84,20 @@ class OutputConfig(Strict):
 
 
 class DetectorConfig(Strict):
-    """A registered detector in the request path and what its flag does."""
+    """A registered detector in the request path, when it runs and what its flag does."""
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     action: Literal["log", "header", "refuse"] = "log"
+    when: Literal["always", "sampled", "flagged"] = Field(
+        "always",
+        description="Run on every request, on a random share of them (sample_rate), or only "
+        "on requests another detector flagged (a second, costlier opinion: STRIP, feature "
+        "squeezing).",
+    )
+    sample_rate: float = Field(
+        0.1, gt=0, le=1, description="Share of requests a 'sampled' detector looks at."
+    )
 
 
 class ServeConfig(Strict):
