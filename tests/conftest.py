@@ -10,6 +10,37 @@ from safedl.data import DataSplits, TensorData, load_dataset
 from safedl.models import ModelAdapter, build_model
 from safedl.training import train
 
+#: Session fixtures that train a Fashion-MNIST model: the tests using one run on one worker
+#: under pytest-xdist (``--dist loadgroup``), so each model is trained once, not per worker.
+SHARED = {
+    "fmnist_poison_env": "fmnist-poison",
+    "fashion_mnist": "fmnist-evasion",
+    "trained_fashion": "fmnist-evasion",
+    "fashion_splits": "fmnist-defenses",
+    "fashion_ctx": "fmnist-defenses",
+}
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The xdist group of a test: its shared Fashion-MNIST fixture's, else its module's when
+    it uses a module-scoped fixture (built once per module), else none (free to move)."""
+    names = getattr(item, "fixturenames", ())
+    shared = next((SHARED[n] for n in names if n in SHARED), None)
+    if shared is not None:
+        return shared
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    if any(d[-1].scope == "module" for d in defs if d):
+        return item.nodeid.split("::")[0]
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def digits() -> DataSplits:
