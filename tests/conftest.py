@@ -23,18 +23,21 @@ SHARED = {
 
 def _group(item: pytest.Item) -> str | None:
     """The xdist group of a test: its shared Fashion-MNIST fixture's, else its module's when
-    it uses a module-scoped fixture (built once per module), else none (free to move)."""
+    it uses a module-scoped fixture or a session one defined in its module (built once per
+    worker that runs one of them), else none (free to move)."""
     names = getattr(item, "fixturenames", ())
     shared = next((SHARED[n] for n in names if n in SHARED), None)
     if shared is not None:
         return shared
+    module = item.nodeid.split("::")[0]
     info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.values() if info is not None else ()
-    if any(d[-1].scope == "module" for d in defs if d):
-        return item.nodeid.split("::")[0]
+    defs = [d[-1] for d in info.name2fixturedefs.values() if d] if info is not None else []
+    if any(d.scope == "module" or (d.scope == "session" and d.baseid == module) for d in defs):
+        return module
     return None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the marks to group the tests
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         group = _group(item)

@@ -24,7 +24,7 @@ from safedl.registry import DEFENSES
 EPSILON, DELTA = 3.0, 1e-5
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def game(tmp_path_factory: pytest.TempPathFactory) -> Game:
     return fmnist_game(tmp_path_factory.getbasetemp())
 
@@ -52,7 +52,7 @@ def _context(game: Game) -> DefenseContext:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def private(game: Game) -> DefendedModel:
     params = {"epsilon": EPSILON, "delta": DELTA, "epochs": 20}
     defended: DefendedModel = DEFENSES.create("dp_sgd", params).apply(_context(game))

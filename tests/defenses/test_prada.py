@@ -14,7 +14,7 @@ from safedl.models import local_oracles, model_fingerprint
 from safedl.registry import DEFENSES
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def victim(tmp_path_factory: pytest.TempPathFactory) -> Victim:
     return fmnist_victim(tmp_path_factory.getbasetemp())
 

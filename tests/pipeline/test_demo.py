@@ -19,7 +19,7 @@ from safedl.profiles import load_profile
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # a module one is rebuilt when xdist interleaves
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     return run_profile(load_profile("demo"), out=tmp_path_factory.mktemp("demo") / "run")
 

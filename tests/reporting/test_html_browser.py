@@ -22,7 +22,7 @@ PROFILE = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_profile(profile_from_dict(PROFILE), out=tmp_path_factory.mktemp("r") / "run").run_dir
 
