@@ -8,8 +8,8 @@ accuracy 97.5%, attack success 100%. Measured (seed 0, one core):
   with the reversed trigger) → attack success 1.9%, clean 96.1% (−1.4 points). On the clean
   model the largest index is 0.75: nothing flagged, model unchanged.
 * fine-tuning on the validation split: 10 epochs at the baseline's lr 3e-3 leaves 53.9%;
-  30 epochs at lr 0.01 → 3.4% at 96.4% clean (−1.1 points). BackdoorBench reports 95 → 1.5%
-  on CIFAR-10.
+  the defaults (30 epochs, Adam 0.01, cosine) → 1.9% at 96.1% clean (−1.4 points).
+  BackdoorBench reports 95 → 1.5% on CIFAR-10.
 * fine-pruning (prune while clean validation accuracy stays within 4 points, then 10 epochs
   of fine-tuning): 53 of 64 last-conv channels pruned, 17.6% left at 95.8% clean (−1.7) — it
   does not reach 10% on this tiny network (BackdoorBench: 57% on CIFAR-10).
@@ -32,7 +32,7 @@ def _drop(r: dict) -> float:  # type: ignore[type-arg]
 
 
 def test_the_victim_is_backdoored(measure: Measure) -> None:
-    r = measure("badnets", BADNETS, "fine_tuning", {"epochs": 30, "lr": 0.01})
+    r = measure("badnets", BADNETS, "fine_tuning")
     assert r["baseline"]["attack_success_rate"]["value"] >= 0.95
     assert r["poison_count"] == round(0.1 * 1294)
 
@@ -62,7 +62,7 @@ def test_neural_cleanse_leaves_a_clean_model_alone(measure: Measure) -> None:
 
 
 def test_fine_tuning_brings_badnets_under_ten_percent(measure: Measure) -> None:
-    r = measure("badnets", BADNETS, "fine_tuning", {"epochs": 30, "lr": 0.01})
+    r = measure("badnets", BADNETS, "fine_tuning")
     assert r["defended"]["attack_success_rate"]["value"] < 0.10, r["defended"]
     assert _drop(r) <= 0.03
     assert r["cost"]["train_seconds"] >= 0 and r["cost"]["latency_ratio"] > 0

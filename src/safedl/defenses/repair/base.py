@@ -32,6 +32,12 @@ class RepairConfig(PluginConfig):
     lr: float | None = Field(
         None, gt=0, description="Fine-tuning learning rate; default: the baseline's."
     )
+    optimizer: Literal["adam", "sgd"] | None = Field(
+        None, description="Fine-tuning optimiser; default: the baseline's."
+    )
+    scheduler: Literal["none", "cosine"] | None = Field(
+        None, description="Learning-rate schedule; default: the baseline's."
+    )
 
 
 def clean_set(ctx: DefenseContext, name: str) -> TensorData:
@@ -78,6 +84,8 @@ def fine_tune(
         update={
             "epochs": cfg.epochs,
             "lr": cfg.lr if cfg.lr is not None else ctx.training.lr,
+            "optimizer": cfg.optimizer or ctx.training.optimizer,
+            "scheduler": cfg.scheduler or ctx.training.scheduler,
             "early_stopping_patience": None,
             "batch_size": min(ctx.training.batch_size, max(1, len(data) // 4)),
         }
