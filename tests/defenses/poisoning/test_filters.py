@@ -12,9 +12,13 @@ Victims: small_cnn on digits (12 epochs), seed 0. Measured:
   99%), spectral signatures remove 39 of class 0 (recall 26%), ASR 93%.
 * Adaptive (spread-out trigger): the blended backdoor at 3% drops activation clustering's
   recall from 95% to 44% and leaves 29% attack success (against 1.9% for BadNets).
-* Label flipping 30% (random): the victim loses 4.5 points (97.8 → 93.3%); the deep k-NN
-  filter (k = 10) flags 406 with precision 94.8% and recall 99.2%, and the retrained model
-  gets 96.4% — 69% of the loss recovered.
+* Label flipping 30% (random): the victim loses 3–4 points (seeds 0 / 1 / 2 on this machine:
+  97.5 → 94.4%, 96.7 → 92.8%, 96.1 → 94.4%); the deep k-NN filter (k = 10) flags ~400 with
+  precision 96–97% and recall 98–99%, and the model retrained on the rest gets 95.8 / 94.4 /
+  95.3% — 46 / 43 / 54% of the loss recovered (69% on another machine; 0% with one thread
+  there). Relabelling the flagged samples instead of dropping them: 95.0 / 95.0 / 95.5%
+  (19 / 57 / 67%). With 359 test images one point is 3.6 images, so "most of the loss" is
+  within noise here; ``test_fashion_mnist.py`` measures it where the loss is larger (65%).
 * Clean training set (false-positive side): k-NN flags 6 of 1 294 and costs 0.3 points;
   activation clustering flags 147 (the smaller clusters of classes 1 and 3, whose silhouettes
   exceed 0.15) and costs 5.3 points; spectral signatures remove 1.5·ε of every class by
@@ -26,7 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import torch
 
+from safedl.data import TensorData
+from safedl.defenses.data.base import Flags
 from safedl.errors import ConfigError
 from safedl.registry import DEFENSES
 
@@ -92,6 +99,24 @@ def test_knn_filter_finds_flipped_labels_and_retraining_does_not_lose_accuracy(
     assert after >= victim, (clean, victim, after)
 
 
+def test_relabelling_keeps_every_sample_and_gives_the_plurality_label(measure: Measure) -> None:
+    dropped = measure("label_flip", {"poison_fraction": 0.3}, "knn_label_filter")
+    r = measure("label_flip", {"poison_fraction": 0.3}, "knn_label_filter", {"action": "relabel"})
+    assert r["detection"] == dropped["detection"]  # the same flags
+    m = r["metrics"]
+    assert m["relabelled"] and m["kept"] == 1294 and dropped["metrics"]["kept"] < 1000
+    assert r["defended"]["clean_accuracy"]["value"] >= r["baseline"]["clean_accuracy"]["value"]
+
+
+def test_flags_relabel_only_the_flagged_samples() -> None:
+    data = TensorData(torch.zeros(4, 1, 2, 2), torch.tensor([0, 1, 2, 3]))
+    flags = Flags(
+        torch.tensor([False, True, False, True]), torch.zeros(4), relabel=torch.tensor([9, 8, 7, 6])
+    )
+    assert flags.cleaned(data).y.tolist() == [0, 8, 2, 6]
+    assert Flags(flags.flagged, flags.scores).cleaned(data).y.tolist() == [0, 2]
+
+
 def test_on_a_clean_set_the_knn_filter_flags_few_and_costs_little(measure: Measure) -> None:
     r = measure(None, None, "knn_label_filter")
     d = r["detection"]
@@ -115,3 +140,5 @@ def test_filter_configs_are_checked() -> None:
         DEFENSES.create("activation_clustering", {"size_threshold": 0.9})
     with pytest.raises(ConfigError):
         DEFENSES.create("knn_label_filter", {"k": 0})
+    with pytest.raises(ConfigError):
+        DEFENSES.create("knn_label_filter", {"action": "flip"})

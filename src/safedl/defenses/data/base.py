@@ -3,8 +3,9 @@
 A data filter (spectral signatures, activation clustering, deep k-NN) reads the
 penultimate-layer features of the model trained on the (possibly poisoned) training set
 (``ctx.baseline`` on ``ctx.training_set``), flags the samples it believes poisoned, and the
-kept samples are retrained with the baseline's settings (``ctx.training``) through the one
-training loop and its cache (:func:`safedl.training.train_or_load`). A plugin implements
+kept samples — or, for a filter that relabels, every sample with the flagged ones relabelled —
+are retrained with the baseline's settings (``ctx.training``) through the one training loop
+and its cache (:func:`safedl.training.train_or_load`). A plugin implements
 :meth:`DataFilter.flag`.
 
 The flags (a boolean per training sample), the filter's per-sample scores and its own figures
@@ -22,6 +23,7 @@ from typing import Any, ClassVar, Literal
 
 import torch
 
+from safedl.data import TensorData
 from safedl.defenses.base import AdaptiveNeeds, DefendedModel, Defense, DefenseContext
 from safedl.defenses.cost import Stopwatch, accuracy_cost, defense_cost
 from safedl.defenses.data.features import penultimate_features
@@ -34,11 +36,23 @@ from safedl.training import train_or_load
 
 @dataclass
 class Flags:
-    """What a filter decided: ``flagged`` ``[N]`` bool, ``scores`` ``[N]`` float, figures."""
+    """What a filter decided: ``flagged`` ``[N]`` bool, ``scores`` ``[N]`` float, figures.
+
+    ``relabel`` (``[N]`` int64, optional): a label for every sample; when given, flagged
+    samples are kept with these labels instead of being dropped.
+    """
 
     flagged: torch.Tensor
     scores: torch.Tensor
     metrics: dict[str, Any] = field(default_factory=dict)
+    relabel: torch.Tensor | None = None
+
+    def cleaned(self, data: TensorData) -> TensorData:
+        """``data`` without the flagged samples, or with their labels replaced."""
+        if self.relabel is None:
+            return data.subset(~self.flagged)
+        y = torch.where(self.flagged, self.relabel.long(), data.y)
+        return TensorData(data.x, y)
 
 
 def detection(flagged: torch.Tensor, poison_indices: torch.Tensor | None) -> dict[str, Any]:
@@ -88,16 +102,21 @@ class DataFilter(Defense):
         if ctx.store.has(key):
             t = ctx.store.load_tensors(key)
             meta = ctx.store.meta(key)
-            return Flags(t["flagged"].bool(), t["scores"], meta["metrics"]), key, True, 0.0
+            relabel = t["relabel"].long() if "relabel" in t else None
+            found = Flags(t["flagged"].bool(), t["scores"], meta["metrics"], relabel)
+            return found, key, True, 0.0
         data = ctx.training_set
         if len(data) == 0:
             raise DataError(f"defense {self.plugin_name!r}: the training set is empty")
         with Stopwatch() as clock:
             feats = penultimate_features(ctx.baseline, data.x, batch_size=ctx.batch_size)
             out = self.flag(feats, data.y, ctx.baseline.num_classes)
+        tensors = {"flagged": out.flagged.to(torch.uint8), "scores": out.scores.float()}
+        if out.relabel is not None:
+            tensors["relabel"] = out.relabel.long()
         ctx.store.save_tensors(
             key,
-            {"flagged": out.flagged.to(torch.uint8), "scores": out.scores.float()},
+            tensors,
             {"defense": self.plugin_name, "params": self.params, "metrics": out.metrics},
         )
         return out, key, False, clock.seconds
@@ -105,7 +124,7 @@ class DataFilter(Defense):
     def apply(self, ctx: DefenseContext) -> DefendedModel:
         found, flags_key, flags_reused, flag_seconds = self.flags(ctx)
         data = ctx.training_set
-        kept = data.subset(~found.flagged)
+        kept = found.cleaned(data)
         if len(kept) == 0:
             raise DataError(
                 f"defense {self.plugin_name!r} flagged every training sample; nothing is left "
@@ -137,6 +156,7 @@ class DataFilter(Defense):
             **accuracy_cost(ctx, model),
             "detection": detection(found.flagged, ctx.poison_indices),
             "kept": len(kept),
+            "relabelled": found.relabel is not None,
             "flagged_per_class": per_class.tolist(),
             "flags_artifact": flags_key,
             "filter": found.metrics,
