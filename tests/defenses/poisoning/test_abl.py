@@ -1,10 +1,12 @@
 """Anti-backdoor learning: its losses, and what it does against BadNets 10% on digits.
 
-Measured (digits, small_cnn, BadNets 10%, seed 0; isolation 5 epochs, γ = 0.5, 1% isolated,
-12 clean epochs, 5 unlearning epochs at 5e-4): none of the 13 isolated samples was poisoned
-(precision 0%), the attack success stays 95% and clean accuracy falls to 88.9%. On 8×8 digits
-clean samples are learnt as fast as the poisons, so the lowest-loss isolation does not
-separate them; we report it rather than tune it (BackdoorBench: 0% ASR on CIFAR-10).
+Measured (digits, small_cnn, BadNets 10%, seed 0; isolation 20 epochs, γ = 0.5, 1% isolated,
+12 clean epochs, 5 unlearning epochs at 5e-4): all 13 isolated samples are poisons
+(precision 100%, recall 10%), but unlearning 13 samples leaves 88% attack success at 96.1%
+clean (from 100% / 97.5%); 20 unlearning epochs leave 2.2% at 82.7% clean. BackdoorBench
+measured 0% attack success on CIFAR-10, where 1% isolated is 500 images. With the LGA sign
+taken per sample instead of on the batch mean none of the isolated samples was poisoned
+(precision 0%, 95% attack success left).
 """
 
 from __future__ import annotations
@@ -37,12 +39,22 @@ def test_lga_descends_above_gamma_and_ascends_below() -> None:
     assert float(ascent_loss(logits, x.detach(), y)) < 0
 
 
-def test_abl_reports_its_isolation_against_the_truth(measure: Measure) -> None:
+def test_abl_isolates_poisons_and_reports_it_against_the_truth(measure: Measure) -> None:
     r = measure("badnets", {"poison_fraction": 0.1}, "abl")
     d = r["detection"]
     assert d["flagged"] == r["metrics"]["isolated"] == round(0.01 * 1294)
     assert d["precision"]["n"] == d["flagged"] and d["recall"]["n"] == r["poison_count"]
-    assert r["defended"]["attack_success_rate"] is not None
+    # the poisons are learnt fastest: the isolated set is far purer than the 10% base rate
+    assert d["precision"]["value"] >= 0.5, d
+    before = r["baseline"]["attack_success_rate"]["value"]
+    assert r["defended"]["attack_success_rate"]["value"] <= before
+
+
+def test_harder_unlearning_removes_the_backdoor_at_a_clean_cost(measure: Measure) -> None:
+    r = measure("badnets", {"poison_fraction": 0.1}, "abl", {"unlearning_epochs": 20})
+    # measured 2.2% left, at 14.8 points of clean accuracy (97.5% -> 82.7%)
+    assert r["defended"]["attack_success_rate"]["value"] < 0.10, r["defended"]
+    assert r["defended"]["clean_accuracy"]["value"] < r["baseline"]["clean_accuracy"]["value"]
 
 
 def test_abl_config_is_checked() -> None:
