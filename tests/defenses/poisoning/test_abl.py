@@ -1,12 +1,14 @@
 """Anti-backdoor learning: its losses, and what it does against BadNets 10% on digits.
 
-Measured (digits, small_cnn, BadNets 10%, seed 0; isolation 20 epochs, γ = 0.5, 1% isolated,
-12 clean epochs, 5 unlearning epochs at 5e-4): all 13 isolated samples are poisons
-(precision 100%, recall 10%), but unlearning 13 samples leaves 88% attack success at 96.1%
-clean (from 100% / 97.5%); 20 unlearning epochs leave 2.2% at 82.7% clean. BackdoorBench
-measured 0% attack success on CIFAR-10, where 1% isolated is 500 images. With the LGA sign
-taken per sample instead of on the batch mean none of the isolated samples was poisoned
-(precision 0%, 95% attack success left).
+Measured (digits, small_cnn, BadNets 10%; isolation 20 epochs, γ = 0.5, 1% isolated, 12 clean
+epochs, 5 unlearning epochs at 5e-4), with the LGA sign on the batch mean as in the authors'
+code: the 13 isolated samples were 100% / 23% / 0% poisoned for victim seeds 0 / 1 / 2 (two
+threads), and 100% for seed 0 with one thread. Unlearning 13 samples never removed the
+backdoor: 88% attack success left at 96.1% clean for seed 0 with two threads, 100% with one;
+20 unlearning epochs left 2.2% at 82.7% clean once and 100% at 64% another time. With the
+sign taken per sample no isolated sample was poisoned. BackdoorBench measured 0% attack
+success on CIFAR-10, where 1% isolated is 500 images; on 1 294 digits ABL is unstable, and
+we report it rather than tune it.
 """
 
 from __future__ import annotations
@@ -39,22 +41,13 @@ def test_lga_descends_above_gamma_and_ascends_below() -> None:
     assert float(ascent_loss(logits, x.detach(), y)) < 0
 
 
-def test_abl_isolates_poisons_and_reports_it_against_the_truth(measure: Measure) -> None:
+def test_abl_reports_its_isolation_against_the_truth(measure: Measure) -> None:
     r = measure("badnets", {"poison_fraction": 0.1}, "abl")
     d = r["detection"]
     assert d["flagged"] == r["metrics"]["isolated"] == round(0.01 * 1294)
     assert d["precision"]["n"] == d["flagged"] and d["recall"]["n"] == r["poison_count"]
-    # the poisons are learnt fastest: the isolated set is far purer than the 10% base rate
-    assert d["precision"]["value"] >= 0.5, d
-    before = r["baseline"]["attack_success_rate"]["value"]
-    assert r["defended"]["attack_success_rate"]["value"] <= before
-
-
-def test_harder_unlearning_removes_the_backdoor_at_a_clean_cost(measure: Measure) -> None:
-    r = measure("badnets", {"poison_fraction": 0.1}, "abl", {"unlearning_epochs": 20})
-    # measured 2.2% left, at 14.8 points of clean accuracy (97.5% -> 82.7%)
-    assert r["defended"]["attack_success_rate"]["value"] < 0.10, r["defended"]
-    assert r["defended"]["clean_accuracy"]["value"] < r["baseline"]["clean_accuracy"]["value"]
+    assert d["true_positives"] + d["clean_discarded"] == d["flagged"]
+    assert r["defended"]["attack_success_rate"] is not None
 
 
 def test_abl_config_is_checked() -> None:
