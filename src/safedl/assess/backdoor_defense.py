@@ -34,7 +34,7 @@ import torch
 from safedl.assess.backdoor_victim import CleanRecipe, Victim, poisoned_victim, victim_context
 from safedl.defenses.base import DefendedModel, Defense
 from safedl.defenses.data.base import detection
-from safedl.defenses.detectors.strip import Calibration, Strip, StripDetector, far_frr_curve
+from safedl.defenses.detectors.strip import Strip, StripDetector, far_frr_curve
 from safedl.errors import ConfigError
 from safedl.evaluation.metrics import rate, rate_of
 from safedl.models import ModelAdapter
@@ -77,10 +77,7 @@ def measure_model(
 
 
 def _detector_detection(
-    det: StripDetector,
-    calibration: torch.Tensor,
-    raw: dict[str, torch.Tensor],
-    method: Calibration,
+    det: StripDetector, calibration: torch.Tensor, raw: dict[str, torch.Tensor]
 ) -> dict[str, Any]:
     clean_h = raw["clean_entropy"]
     flagged_clean = clean_h < det.threshold
@@ -99,7 +96,7 @@ def _detector_detection(
         recall=rate_of(flagged_trig).to_dict(),
         precision=rate(tp, flagged).to_dict(),
         flagged=flagged,
-        curve=far_frr_curve(calibration, clean_h, trig, calibration=method),
+        curve=far_frr_curve(calibration, clean_h, trig, calibration=det.boundary_method),
     )
     return out
 
@@ -162,14 +159,13 @@ def measure_backdoor_defense(
     defended = plugin.apply(ctx)
     apply_seconds = time.perf_counter() - start
     detector, calibration = None, None
-    method: Calibration = "normal"
     if isinstance(plugin, Strip):
         detector, state, _ = plugin.detector(ctx)
-        calibration, method = state["clean_entropy"], plugin.config.calibration
+        calibration = state["clean_entropy"]
     baseline, _ = measure_model(victim.model, victim, recipe)
     after, raw = measure_model(defended.model, victim, recipe, detector)
     if detector is not None and calibration is not None:
-        found = _detector_detection(detector, calibration, raw, method)
+        found = _detector_detection(detector, calibration, raw)
     else:
         found = _filter_detection(defended, recipe, victim)
     result: dict[str, Any] = {

@@ -15,10 +15,10 @@ Victims: small_cnn on digits (12 epochs), seed 0. Measured:
 * Label flipping 30% (random): the victim loses 3–4 points (seeds 0 / 1 / 2 on this machine:
   97.5 → 94.4%, 96.7 → 92.8%, 96.1 → 94.4%); the deep k-NN filter (k = 10) flags ~400 with
   precision 96–97% and recall 98–99%, and the model retrained on the rest gets 95.8 / 94.4 /
-  95.3% — 46 / 43 / 54% of the loss recovered (69% on another machine; 0% with one thread
+  95.3% — 46 / 43 / 50% of the loss recovered (69% on another machine; 0% with one thread
   there). Relabelling the flagged samples instead of dropping them: 95.0 / 95.0 / 95.5%
-  (19 / 57 / 67%). With 359 test images one point is 3.6 images, so "most of the loss" is
-  within noise here; ``test_fashion_mnist.py`` measures it where the loss is larger (65%).
+  (18 / 57 / 67%). With 359 test images one point is 3.6 images, so "most of the loss" is
+  within noise here; ``test_fashion_mnist.py`` measures it where the loss is larger (61%).
 * Clean training set (false-positive side): k-NN flags 6 of 1 294 and costs 0.3 points;
   activation clustering flags 147 (the smaller clusters of classes 1 and 3, whose silhouettes
   exceed 0.15) and costs 5.3 points; spectral signatures remove 1.5·ε of every class by

@@ -2,16 +2,17 @@
 
 Measured (N = 100 replicas, pixel-sum blend as in the paper, calibrated on the 144 clean
 validation images; seeds 0 / 1 / 2 of the victim): with the paper's boundary — the 1%
-percentile of a normal fitted to the clean entropies — the realised FRR on the 359 clean
-test images is 1.4 / 1.1 / 1.4% and the **FAR is 0%** on all three (none of the 323
-triggered test images passes; the paper: 1.85% on MNIST). The empirical 1% quantile of 144
-images (the second lowest) gave FRR 0.6 / 0.6 / 0% and FAR 3.7 / 0 / 0% here, and 8.7% on
-another machine: the boundary then rests on one or two draws. The normal fit is not exact:
-on the clean model it rejects 2.8 / 1.1 / 2.2% (the entropies are skewed), and on
-Fashion-MNIST (``test_fashion_mnist.py``) it sits below the empirical quantile (FRR 0%,
-FAR 3.0% against 1.5% / 1.7%). The mean-of-two-images blend is far worse on digits (FAR
-89%: averaging halves the white patch). Overhead: one answer costs N = 100 forward passes
-(≈100–120× a plain prediction on one core; the paper's 1.32× is for N = 10 on a GPU).
+percentile of a normal fitted to the clean entropies — the realised FRR on the 359 clean test
+images is 1.4 / 1.1 / 1.4% and the **FAR is 0%** on all three (none of the 323 triggered test
+images passes; the paper: 1.85% on MNIST). The empirical 1% quantile of 144 images (the second
+lowest) gave FRR 0.6 / 0.6 / 0% and FAR 3.7 / 0 / 0% here, and 8.7% on another machine: the
+boundary then rests on one or two draws. The normal fit is not exact: on the clean model it
+rejects 2.8 / 1.1 / 2.2% (the entropies are skewed), and on Fashion-MNIST
+(``test_fashion_mnist.py``) it sits below the empirical quantile (FRR 0%, FAR 3.0% against 1.5%
+/ 1.7%). The mean-of-two-images blend is far worse on digits (FAR 89%, measured with the
+empirical-quantile boundary: averaging halves the white patch). Overhead: one answer costs N =
+100 forward passes (≈100–120× a plain prediction on one core; the paper's 1.32× is for N = 10
+on a GPU).
 """
 
 from __future__ import annotations

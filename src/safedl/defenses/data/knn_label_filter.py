@@ -21,10 +21,10 @@ label), so the filter is no answer to BadNets; it targets label noise.
 
 Dropping the flagged samples shrinks the training set by the poison rate: at 30% label
 flipping on the 1 294 digits images the filter found the flips (precision 95–96%, recall
-98–99%), but the model retrained on the ~890 left recovered 43–54% of the 3–4 lost points
+98–99%), but the model retrained on the ~890 left recovered 43–50% of the 3–4 lost points
 over three seeds (0–69% across machines and thread counts; one point is 3.6 of the 359 test
-images). Relabelling keeps every image: 19–67%. On Fashion-MNIST, where the loss is 8.7
-points, dropping recovers 65% (``tests/defenses/poisoning``).
+images). Relabelling keeps every image: 18–67%. On Fashion-MNIST, where the loss is 9.3
+points, dropping recovers 61% (``tests/defenses/poisoning``).
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ from safedl.store import content_key
 
 LOG2 = torch.log(torch.tensor(2.0))
 
+#: How the detection boundary is set from clean entropies (see :func:`boundary`).
+Calibration = Literal["normal", "quantile"]
+
 
 def superimpose(x: torch.Tensor, background: torch.Tensor, blend: str) -> torch.Tensor:
     """``x`` ``[B, 1, C, H, W]`` over ``background`` ``[B, N, C, H, W]``, in [0, 1]."""
@@ -84,6 +87,7 @@ class StripDetector:
     threshold: float
     seed: int = 0
     batch_size: int = 1024
+    boundary_method: Calibration = "normal"
 
     def entropy(self, x: torch.Tensor, *, seed_offset: int = 0) -> torch.Tensor:
         """``[B]`` STRIP entropy of each input: mean over replicas of the per-replica entropy."""
@@ -102,9 +106,6 @@ class StripDetector:
     def flags(self, x: torch.Tensor, *, seed_offset: int = 0) -> torch.Tensor:
         """``[B]`` bool: the input is flagged (entropy below the threshold)."""
         return self.entropy(x, seed_offset=seed_offset) < self.threshold
-
-
-Calibration = Literal["normal", "quantile"]
 
 
 def boundary(clean: torch.Tensor, frr: float, calibration: Calibration = "normal") -> float:
@@ -206,7 +207,14 @@ class Strip(Defense):
             )
         cfg = self.config
         det = StripDetector(
-            ctx.baseline, pool, cfg.replicas, cfg.blend, 0.0, self.seed, cfg.batch_size
+            ctx.baseline,
+            pool,
+            cfg.replicas,
+            cfg.blend,
+            threshold=0.0,
+            seed=self.seed,
+            batch_size=cfg.batch_size,
+            boundary_method=cfg.calibration,
         )
         key = content_key("strip", {"defense": self.key(ctx), "val": ctx.splits.val.fingerprint()})
         if ctx.store.has(key):
@@ -217,7 +225,7 @@ class Strip(Defense):
             state = {"clean_entropy": det.entropy(pool)}
             seconds = time.perf_counter() - start
             ctx.store.save_tensors(key, state, {"defense": self.plugin_name, "params": self.params})
-        det.threshold = boundary(state["clean_entropy"], cfg.frr, cfg.calibration)
+        det.threshold = boundary(state["clean_entropy"], cfg.frr, det.boundary_method)
         return det, {**state, "key": key}, seconds
 
     def apply(self, ctx: DefenseContext) -> DefendedModel:
